@@ -1,0 +1,24 @@
+// Package sigma holds the "rangehunt sigma" commands.
+package sigma
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/rangehunt/rangehunt/internal/cmdutil"
+)
+
+// NewCmd returns the "sigma" command group.
+func NewCmd(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "sigma <command>",
+		Short: "Lint and convert Sigma rules",
+	}
+	for _, v := range verbs {
+		cmd.AddCommand(v(f))
+	}
+	return cmd
+}
+
+// verbs is filled by each verb's file in init, so verbs can be added
+// without touching this file.
+var verbs []func(*cmdutil.Factory) *cobra.Command
