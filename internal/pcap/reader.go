@@ -151,6 +151,9 @@ func (r *Reader) LinkType() LinkType {
 // packets before the problem were delivered.
 func (r *Reader) Warnings() []string { return r.warnings }
 
+// Offset reports how many bytes of the input have been consumed.
+func (r *Reader) Offset() int64 { return r.off }
+
 // Count reports how many packets Next has returned.
 func (r *Reader) Count() int { return r.index }
 
