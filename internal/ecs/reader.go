@@ -79,12 +79,12 @@ type Reader struct {
 	closers []io.Closer
 	gz      bool
 
-	buf  []byte
-	r, w int   // unread data is buf[r:w]
-	off  int64 // input offset of buf[r]
-	eof  bool  // src is exhausted
-	err  error // sticky read error, returned once buffered data is used
-	gzEOF bool // the gzip stream ended early (io.ErrUnexpectedEOF)
+	buf   []byte
+	r, w  int   // unread data is buf[r:w]
+	off   int64 // input offset of buf[r]
+	eof   bool  // src is exhausted
+	err   error // sticky read error, returned once buffered data is used
+	gzEOF bool  // the gzip stream ended early (io.ErrUnexpectedEOF)
 
 	line  int64 // records started so far
 	array bool
