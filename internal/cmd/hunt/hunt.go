@@ -1,0 +1,151 @@
+// Package hunt holds the "rangehunt hunt" command: run Sigma rules over
+// ECS logs (files, or OpenSearch through a registered backend) and print
+// one JSON line per match.
+package hunt
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rangehunt/rangehunt/internal/cmdutil"
+	"github.com/rangehunt/rangehunt/internal/hunt"
+	"github.com/rangehunt/rangehunt/internal/iostreams"
+)
+
+// Options are the hunt command's flags. Backends read what they need.
+type Options struct {
+	Rules       []string
+	Logs        []string
+	Pipeline    string
+	NoEventKind bool
+	Workers     int
+	Backend     string
+
+	// OpenSearch backend.
+	URL   string
+	Index string
+	Since string
+	Until string
+
+	// IO gives backends the streams (progress on stderr).
+	IO *iostreams.IOStreams
+	// Progress is set by the command before the backend is built: nil
+	// when progress is off.
+	Progress *iostreams.Progress
+}
+
+// backends maps --backend names to constructors. Each backend lives in its
+// own file and registers itself in init, e.g. opensearch.go:
+//
+//	func init() { backends["opensearch"] = newOpenSearchBackend }
+var backends = map[string]func(*Options) (hunt.Backend, error){
+	"file": newFileBackend,
+}
+
+func newFileBackend(o *Options) (hunt.Backend, error) {
+	if len(o.Logs) == 0 {
+		return nil, cmdutil.FlagErrorf("--logs is required with --backend file")
+	}
+	b := &hunt.FileBackend{Files: o.Logs, Workers: o.Workers}
+	if o.Progress != nil {
+		p := o.Progress
+		b.Progress = func(n int64) { p.Add(n) }
+	}
+	return b, nil
+}
+
+func backendNames() string {
+	var names []string
+	for k := range backends {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return strings.Join(names, "|")
+}
+
+// NewCmd returns the hunt command.
+func NewCmd(f *cmdutil.Factory) *cobra.Command {
+	o := &Options{IO: f.IOStreams}
+	cmd := &cobra.Command{
+		Use:   "hunt --rules PATH... --logs FILE... [flags]",
+		Short: "Run Sigma rules over ECS logs and print every match",
+		Long: `Run Sigma rules (files or folders, correlation rules included) over ECS JSON
+logs: NDJSON, gzip-compressed NDJSON or a JSON array. Each match is printed
+as one JSON line:
+
+  {"rule":{"id","title","level","tags"},"file","line","event":{...}}
+
+Correlation matches carry the correlation's id and title, the group, the
+time window and the contributing events' file:line. A summary (events read,
+matched and skipped per reason, hits per rule, rules that failed to
+compile) goes to stderr.
+
+Rules are mapped to ECS with --pipeline (default ecs_linux), followed by
+the event-kind step (a process_creation rule sees only process start
+events) unless --no-event-kind.`,
+		Example: `  rangehunt hunt --rules ../shared/sigma/rules/linux --logs events.ndjson
+  rangehunt hunt --rules rules/ --logs a.ndjson.gz --logs b.json --workers 4`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return run(cmd.Context(), o)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringSliceVar(&o.Rules, "rules", nil, "Sigma rule files or folders (repeatable)")
+	fl.StringSliceVar(&o.Logs, "logs", nil, "ECS log files (repeatable; file backend)")
+	fl.StringVar(&o.Pipeline, "pipeline", "ecs_linux", "field mapping pipeline(s): none, ecs_linux, ecs_windows, FILE; comma-separated to chain")
+	fl.BoolVar(&o.NoEventKind, "no-event-kind", false, "do not add the event-kind step to the pipeline")
+	fl.IntVar(&o.Workers, "workers", runtime.GOMAXPROCS(0), "matching goroutines (output order does not depend on it)")
+	fl.StringVar(&o.Backend, "backend", "file", "where the events are: "+backendNames())
+	fl.StringVar(&o.URL, "url", "", "OpenSearch URL (opensearch backend)")
+	fl.StringVar(&o.Index, "index", "", "OpenSearch index pattern (opensearch backend)")
+	fl.StringVar(&o.Since, "since", "", "only events at or after this time, RFC 3339 (opensearch backend)")
+	fl.StringVar(&o.Until, "until", "", "only events before this time, RFC 3339 (opensearch backend)")
+	return cmd
+}
+
+func run(ctx context.Context, o *Options) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if len(o.Rules) == 0 {
+		return cmdutil.FlagErrorf("--rules is required")
+	}
+	if o.Workers < 1 {
+		return cmdutil.FlagErrorf("--workers must be at least 1, got %d", o.Workers)
+	}
+	newBackend, ok := backends[o.Backend]
+	if !ok {
+		return cmdutil.FlagErrorf("unknown --backend %q (want %s)", o.Backend, backendNames())
+	}
+	rs, err := hunt.LoadRules(o.Rules, hunt.LoadOptions{Pipeline: o.Pipeline, NoEventKind: o.NoEventKind})
+	if err != nil {
+		return cmdutil.FlagErrorf("%v", err)
+	}
+	if len(rs.Rules) == 0 {
+		for _, e := range rs.Errors {
+			fmt.Fprintf(o.IO.ErrOut, "rule error: %s\n", e)
+		}
+		return fmt.Errorf("no usable rules in %s", strings.Join(o.Rules, ", "))
+	}
+	if o.Backend == "file" {
+		o.Progress = o.IO.NewProgress("hunt", "bytes", totalSize(o.Logs))
+	} else {
+		o.Progress = o.IO.NewProgress("hunt", "events", 0)
+	}
+	b, err := newBackend(o)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	st, err := hunt.Run(ctx, b, rs, o.IO.Out)
+	o.Progress.Done()
+	hunt.WriteSummary(o.IO.ErrOut, st, time.Since(start))
+	return err
+}

@@ -1,0 +1,216 @@
+// Package hunt runs Sigma rule sets over events and reports every match:
+// over ECS log files with the embedded evaluator (FileBackend), or over any
+// other Backend (OpenSearch registers one). Correlation rules run on the
+// ordered stream of matches a backend emits, whatever the backend.
+package hunt
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/rangehunt/rangehunt/internal/match"
+	"github.com/rangehunt/rangehunt/internal/sigma"
+)
+
+// RuleRef names the rule (or correlation) of a match in the output.
+type RuleRef struct {
+	ID    string   `json:"id"`
+	Title string   `json:"title"`
+	Level string   `json:"level,omitempty"`
+	Tags  []string `json:"tags"`
+}
+
+// RefOf returns the output reference of a rule's metadata.
+func RefOf(m *sigma.Meta) RuleRef {
+	tags := m.Tags
+	if tags == nil {
+		tags = []string{}
+	}
+	return RuleRef{ID: m.ID, Title: m.Title, Level: m.Level, Tags: tags}
+}
+
+// EventRef locates an event: file and line for files; index and document
+// id for OpenSearch.
+type EventRef struct {
+	File  string `json:"file,omitempty"`
+	Line  int64  `json:"line,omitempty"`
+	Index string `json:"index,omitempty"`
+	DocID string `json:"doc_id,omitempty"`
+}
+
+// String renders the reference as file:line (or index/id).
+func (r EventRef) String() string {
+	if r.File != "" {
+		return fmt.Sprintf("%s:%d", r.File, r.Line)
+	}
+	return r.Index + "/" + r.DocID
+}
+
+// Match is one detection: a rule matched one event, or a correlation
+// matched a group of rule matches within a time window.
+type Match struct {
+	Rule RuleRef `json:"rule"`
+	EventRef
+	// Event is the raw event JSON (rule matches only).
+	Event json.RawMessage `json:"event,omitempty"`
+	// Correlation is set for correlation matches.
+	Correlation *CorrelationMatch `json:"correlation,omitempty"`
+
+	// Source is the rule that matched (nil for correlations); backends
+	// set it so that correlations can find the rule by id or name.
+	Source *sigma.Rule `json:"-"`
+}
+
+// CorrelationMatch describes a correlation rule's hit.
+type CorrelationMatch struct {
+	Type sigma.CorrelationType `json:"type"`
+	// Group maps each group-by field to its value in this group.
+	Group  map[string]string `json:"group"`
+	Window Window            `json:"window"`
+	// Value is the counted, summed, averaged or percentile value that met
+	// the condition (the event count for event_count and temporal types).
+	Value float64 `json:"value"`
+	// Events are the contributing events, in stream order.
+	Events []EventRef `json:"events"`
+}
+
+// Window is the time span of a correlation match.
+type Window struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+}
+
+// Stats summarises a run.
+type Stats struct {
+	// Read counts records read, Events those that were events, Bytes the
+	// input bytes; Skipped counts records skipped, per reason.
+	Read, Events, Bytes int64
+	Skipped             map[string]int64
+	// Matched counts events that matched at least one rule.
+	Matched int64
+	// Rules is the number of rules run; RuleErrors the rules that could
+	// not be run (compile or conversion errors), one message each.
+	Rules      int
+	RuleErrors []string
+	// Hits counts matches per rule (or correlation) name.
+	Hits map[string]int64
+}
+
+// AddSkip counts n skipped records for reason.
+func (s *Stats) AddSkip(reason string, n int64) {
+	if n == 0 {
+		return
+	}
+	if s.Skipped == nil {
+		s.Skipped = map[string]int64{}
+	}
+	s.Skipped[reason] += n
+}
+
+// Backend runs rules over a source of events. Run calls emit for every
+// match in a deterministic order (for files: file order, then line order,
+// then rule order); an error from emit stops the run and is returned.
+type Backend interface {
+	Run(ctx context.Context, rules []*sigma.Rule, emit func(Match) error) (Stats, error)
+}
+
+// Run runs rs over backend: base rule matches go through the correlation
+// engine, and every match that is to be reported (rule matches unless a
+// correlation without generate suppresses them, and correlation matches) is
+// written to out as one JSON line.
+func Run(ctx context.Context, backend Backend, rs *RuleSet, out io.Writer) (Stats, error) {
+	eng, err := newCorrelator(rs)
+	if err != nil {
+		return Stats{}, err
+	}
+	hits := map[string]int64{}
+	enc := json.NewEncoder(out)
+	enc.SetEscapeHTML(false)
+	write := func(m Match) error {
+		name := m.Rule.ID
+		if name == "" {
+			name = m.Rule.Title
+		}
+		hits[name]++
+		if err := enc.Encode(m); err != nil {
+			return fmt.Errorf("write match: %w", err)
+		}
+		return nil
+	}
+	st, err := backend.Run(ctx, rs.Rules, func(m Match) error {
+		if eng == nil {
+			return write(m)
+		}
+		return eng.feed(m, write)
+	})
+	if err == nil && eng != nil {
+		err = eng.flush(write)
+	}
+	st.Hits = hits
+	st.RuleErrors = append(append([]string(nil), rs.Errors...), st.RuleErrors...)
+	return st, err
+}
+
+// WriteSummary prints the run's summary for a person (on stderr).
+func WriteSummary(w io.Writer, st Stats, elapsed time.Duration) {
+	fmt.Fprintf(w, "rules: %d run, %d failed\n", st.Rules, len(st.RuleErrors))
+	for _, e := range st.RuleErrors {
+		fmt.Fprintf(w, "  rule error: %s\n", e)
+	}
+	rate := ""
+	if elapsed > 0 && st.Bytes > 0 {
+		rate = fmt.Sprintf(", %.1f MB/s", float64(st.Bytes)/1e6/elapsed.Seconds())
+	}
+	fmt.Fprintf(w, "events: %d read, %d matched, %d skipped (%d bytes in %s%s)\n",
+		st.Events, st.Matched, total(st.Skipped), st.Bytes, elapsed.Round(time.Millisecond), rate)
+	for _, k := range sortedKeys(st.Skipped) {
+		fmt.Fprintf(w, "  skipped %d: %s\n", st.Skipped[k], k)
+	}
+	type hc struct {
+		name string
+		n    int64
+	}
+	var hs []hc
+	for k, v := range st.Hits {
+		hs = append(hs, hc{k, v})
+	}
+	sort.Slice(hs, func(i, j int) bool {
+		if hs[i].n != hs[j].n {
+			return hs[i].n > hs[j].n
+		}
+		return hs[i].name < hs[j].name
+	})
+	if len(hs) > 0 {
+		fmt.Fprintf(w, "hits per rule:\n")
+	}
+	for _, h := range hs {
+		fmt.Fprintf(w, "  %8d  %s\n", h.n, h.name)
+	}
+}
+
+func total(m map[string]int64) int64 {
+	var n int64
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// ruleName is a rule's name in messages.
+func ruleName(r *sigma.Rule) string { return match.RuleName(r) }
+
+func trimErr(err error) string { return strings.TrimSpace(err.Error()) }
