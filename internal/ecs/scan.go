@@ -1,8 +1,8 @@
 package ecs
 
 import (
-	"bytes"
 	"encoding/binary"
+	"math/bits"
 	"unicode/utf8"
 )
 
@@ -14,17 +14,25 @@ const (
 	msb = 0x8080808080808080
 )
 
-// plainString8 reports whether none of the 8 bytes at b[i:] is special
-// inside a JSON string: a control byte (< 0x20), '"', '\\' or a non-ASCII
-// byte (>= 0x80). It may report false for a clean word (the caller then
-// looks byte by byte), never true for a word holding a special byte.
-func plainString8(b []byte, i int) bool {
+// specialMask returns, for the 8 bytes at b[i:], a mask whose lowest set
+// bit is the high bit of the first byte that is special inside a JSON
+// string: a control byte (< 0x20), '"', '\\' or a non-ASCII byte (>= 0x80).
+// Zero means none is. (Borrows may set bits above the first special byte,
+// never below it.)
+func specialMask(b []byte, i int) uint64 {
 	x := binary.LittleEndian.Uint64(b[i:])
 	q := x ^ (lsb * '"')
 	s := x ^ (lsb * '\\')
-	m := (x - lsb*0x20) | (q - lsb) | (s - lsb) | x
-	return m&msb == 0
+	return ((x - lsb*0x20) | (q - lsb) | (s - lsb) | x) & msb
 }
+
+// special marks the bytes specialMask looks for.
+var special = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = c < 0x20 || c == '"' || c == '\\' || c >= 0x80
+	}
+	return t
+}()
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
@@ -45,12 +53,20 @@ func isHex(c byte) bool {
 func validString(b []byte, i int) (int, reason, int, string) {
 	n := len(b)
 	for {
-		for i+8 <= n && plainString8(b, i) {
+		for i+8 <= n {
+			if m := specialMask(b, i); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				goto found
+			}
 			i += 8
+		}
+		for i < n && !special[b[i]] {
+			i++
 		}
 		if i >= n {
 			return i, rTruncated, n, "unterminated string"
 		}
+	found:
 		c := b[i]
 		switch {
 		case c == '"':
@@ -77,14 +93,15 @@ func validString(b []byte, i int) (int, reason, int, string) {
 			}
 		case c < 0x20:
 			return i, rMalformed, i, "control character " + quoteByte(c) + " in string"
-		case c >= 0x80:
+		default: // >= 0x80
 			r, size := utf8.DecodeRune(b[i:])
 			if r == utf8.RuneError && size == 1 {
+				if !utf8.FullRune(b[i:]) {
+					return i, rTruncated, n, "unterminated string"
+				}
 				return i, rInvalidUTF8, i, ""
 			}
 			i += size
-		default:
-			i++
 		}
 	}
 }
@@ -320,22 +337,34 @@ func quoteByte(c byte) string {
 // contents start at b[i], and whether the contents hold a backslash. It
 // does not validate the contents; -1 means unterminated.
 func endOfString(b []byte, i int) (int, bool) {
-	j := bytes.IndexByte(b[i:], '"')
-	if j < 0 {
-		return -1, false
-	}
-	if bytes.IndexByte(b[i:i+j], '\\') < 0 {
-		return i + j + 1, false
-	}
-	for k := i; k < len(b); k++ {
-		switch b[k] {
-		case '\\':
-			k++
-		case '"':
-			return k + 1, true
+	esc := false
+	n := len(b)
+	for {
+		for i+8 <= n {
+			x := binary.LittleEndian.Uint64(b[i:])
+			q := x ^ (lsb * '"')
+			s := x ^ (lsb * '\\')
+			if m := ((q-lsb)&^q | (s-lsb)&^s) & msb; m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				goto found
+			}
+			i += 8
+		}
+		for i < n && b[i] != '"' && b[i] != '\\' {
+			i++
+		}
+		if i >= n {
+			return -1, esc
+		}
+	found:
+		if b[i] == '"' {
+			return i + 1, esc
+		}
+		esc = true
+		if i += 2; i > n {
+			return -1, esc
 		}
 	}
-	return -1, true
 }
 
 // skipValue returns the index after the JSON value starting at b[i]. It
