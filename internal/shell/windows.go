@@ -265,7 +265,7 @@ type psToken struct {
 }
 
 // tokenizePS splits PowerShell source into words, strings (single quotes
-// with '' escapes; double quotes with backtick and "" escapes), variables
+// with ” escapes; double quotes with backtick and "" escapes), variables
 // and operators.
 func tokenizePS(src string) ([]psToken, error) {
 	var toks []psToken
