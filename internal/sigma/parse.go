@@ -104,6 +104,17 @@ func Parse(path string, data []byte) (file *File, errs ErrorList) {
 
 var yamlLineRE = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
 
+// yamlParserProblems are the messages of yaml.v3's parser stage (as
+// opposed to its scanner), whose line numbers are 0-based.
+var yamlParserProblems = map[string]bool{
+	"did not find expected ',' or ']'": true, "did not find expected ',' or '}'": true,
+	"did not find expected '-' indicator": true, "did not find expected key": true,
+	"did not find expected node content": true, "found undefined tag handle": true,
+	"did not find expected <document start>": true, "did not find expected <stream-start>": true,
+	"found duplicate %TAG directive": true, "found duplicate %YAML directive": true,
+	"found incompatible YAML document": true,
+}
+
 // yamlError turns a yaml.v3 error into positioned errors.
 func (p *parser) yamlError(err error) {
 	var te *yaml.TypeError
@@ -121,6 +132,11 @@ func (p *parser) yamlMessage(msg string) {
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		if m[1] != "" {
 			pos.Line, _ = strconv.Atoi(m[1])
+			// yaml.v3 reports parser (not scanner) errors with a
+			// 0-based line: the line where the broken construct starts.
+			if yamlParserProblems[m[2]] {
+				pos.Line++
+			}
 		}
 		msg = m[2]
 	}
@@ -210,8 +226,14 @@ func (p *parser) scalarPos(n *yaml.Node, off int) Pos {
 		lineIdx := strings.Count(v[:off], "\n")
 		lineStart := strings.LastIndexByte(v[:off], '\n') + 1
 		line := n.Line + 1 + lineIdx
-		text := p.lineText(line)
-		indent := len(text) - len(strings.TrimLeft(text, " "))
+		// The block's indentation is that of its first non-empty line.
+		indent := 0
+		for l := n.Line + 1; l <= line; l++ {
+			if text := p.lineText(l); strings.TrimSpace(text) != "" {
+				indent = len(text) - len(strings.TrimLeft(text, " "))
+				break
+			}
+		}
 		return Pos{Line: line, Col: indent + 1 + utf8.RuneCountInString(v[lineStart:off])}
 	}
 	return nodePos(n)
@@ -753,7 +775,7 @@ func (p *parser) search(name string, key, n *yaml.Node) *Search {
 			}
 			break
 		}
-		it := p.item("", nil, key, n, 0)
+		it := p.item("", nil, nil, key, n)
 		if it == nil {
 			return nil
 		}
@@ -764,7 +786,7 @@ func (p *parser) search(name string, key, n *yaml.Node) *Search {
 			p.errorf(nodePos(key), ErrParse, "search %q is empty", name)
 			return nil
 		}
-		it := p.item("", nil, key, n, 0)
+		it := p.item("", nil, nil, key, n)
 		if it == nil {
 			return nil
 		}
@@ -852,7 +874,7 @@ func (p *parser) itemMods(field string, mods []string, offs []int, key, val *yam
 			return nil
 		}
 	}
-	it := p.item(field, lower, key, val, 0)
+	it := p.item(field, lower, offs, key, val)
 	if it != nil {
 		it.Modifiers = lower
 		for i, m := range lower {
@@ -873,7 +895,7 @@ func (p *parser) itemMods(field string, mods []string, offs []int, key, val *yam
 
 // item parses the values of one field (or of a keyword list) and applies
 // the modifiers.
-func (p *parser) item(field string, mods []string, key, n *yaml.Node, _ int) *Item {
+func (p *parser) item(field string, mods []string, offs []int, key, n *yaml.Node) *Item {
 	it := &Item{Field: field, Pos: nodePos(key), Modifiers: mods}
 	var nodes []*yaml.Node
 	switch n.Kind {
@@ -909,7 +931,11 @@ func (p *parser) item(field string, mods []string, key, n *yaml.Node, _ int) *It
 		}
 		v, merr := applyModifiers(raw, mods)
 		if merr != nil {
-			p.errorf(nodePos(vn), ErrModifier, "%s", merr.msg)
+			pos := nodePos(vn)
+			if merr.mod >= 0 && merr.mod < len(offs) {
+				pos = p.scalarPos(key, offs[merr.mod])
+			}
+			p.errorf(pos, ErrModifier, "%s", merr.msg)
 			return nil
 		}
 		if re, ok := v.(Regex); ok {
@@ -943,10 +969,21 @@ func isPlainString(v Value) bool {
 	return false
 }
 
-var placeholderRE = regexp.MustCompile(`(^|[^\\])%[A-Za-z_][A-Za-z0-9_.]*%`)
+// StandardPlaceholders are the placeholder names the Sigma spec defines.
+var StandardPlaceholders = []string{"Administrators", "JumpServers", "Workstations", "Servers", "DomainControllers"}
 
+// looksLikePlaceholder reports whether s holds one of the spec's standard
+// %placeholders% (Windows variables like %COMSPEC% are ordinary text).
 func looksLikePlaceholder(s string) bool {
-	return strings.Count(s, "%") >= 2 && placeholderRE.MatchString(s)
+	if strings.Count(s, "%") < 2 {
+		return false
+	}
+	for _, name := range StandardPlaceholders {
+		if i := strings.Index(s, "%"+name+"%"); i >= 0 && (i == 0 || s[i-1] != '\\') {
+			return true
+		}
+	}
+	return false
 }
 
 func regexpErr(err error) string {
