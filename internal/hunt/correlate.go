@@ -47,7 +47,7 @@ type correlator struct {
 type corrState struct {
 	c         *sigma.Correlation
 	ref       RuleRef
-	upper     bool // condition has an upper bound
+	upper     bool           // condition has an upper bound
 	inputs    map[string]int // referenced rule id/name -> position in c.Rules
 	groupIdx  [][]int        // per input position, per group-by field: field index
 	groupName [][]string     // same, field names (for chained inputs)

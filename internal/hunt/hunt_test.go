@@ -125,12 +125,12 @@ correlation:
   generate: `+fmt.Sprint(generate)+`
 `)
 			logs := writeEvents(t, []string{
-				ev(0, `"event":{"outcome":"failure"},"user":{"name":"bob"}`),    // 1
-				ev(5, `"event":{"outcome":"failure"},"user":{"name":"alice"}`),  // 2
-				ev(10, `"event":{"outcome":"success"},"user":{"name":"bob"}`),   // 3 no match
-				ev(20, `"event":{"outcome":"failure"},"user":{"name":"bob"}`),   // 4
-				ev(30, `"event":{"outcome":"failure"},"user":{"name":"alice"}`), // 5
-				ev(50, `"event":{"outcome":"failure"},"user":{"name":"bob"}`),   // 6: bob's 3rd in 50s
+				ev(0, `"event":{"outcome":"failure"},"user":{"name":"bob"}`),     // 1
+				ev(5, `"event":{"outcome":"failure"},"user":{"name":"alice"}`),   // 2
+				ev(10, `"event":{"outcome":"success"},"user":{"name":"bob"}`),    // 3 no match
+				ev(20, `"event":{"outcome":"failure"},"user":{"name":"bob"}`),    // 4
+				ev(30, `"event":{"outcome":"failure"},"user":{"name":"alice"}`),  // 5
+				ev(50, `"event":{"outcome":"failure"},"user":{"name":"bob"}`),    // 6: bob's 3rd in 50s
 				ev(100, `"event":{"outcome":"failure"},"user":{"name":"alice"}`), // 7: alice's 1st at 5s slid out
 				ev(300, `"event":{"outcome":"failure"},"user":{"name":"bob"}`),   // 8
 			})
