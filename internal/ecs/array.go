@@ -109,12 +109,12 @@ func (r *Reader) nextElement() (Record, *ParseError, bool) {
 				}
 			}
 			r.state = arrDone
-			return Record{}, r.skip(rMalformed, start, 0, "invalid character "+quoteByte(c)+" after the end of the JSON array"), false
+			return Record{}, r.skip(rMalformed, start, -1, "invalid character "+quoteByte(c)+" after the end of the JSON array"), false
 		case arrSep:
 			c, ok := r.peekNonSpace()
 			if !ok {
 				r.state = arrDone
-				return Record{}, r.skip(rTruncated, r.off, 0, "JSON array not closed"), false
+				return Record{}, r.skip(rTruncated, r.off, -1, "JSON array not closed"), false
 			}
 			switch c {
 			case ',':
@@ -127,12 +127,12 @@ func (r *Reader) nextElement() (Record, *ParseError, bool) {
 				continue
 			}
 			r.state = arrElem
-			return Record{}, r.skip(rMalformed, r.off, 0, "invalid character "+quoteByte(c)+" after array element, expected ',' or ']'"), false
+			return Record{}, r.skip(rMalformed, r.off, -1, "invalid character "+quoteByte(c)+" after array element, expected ',' or ']'"), false
 		case arrElem:
 			c, ok := r.peekNonSpace()
 			if !ok {
 				r.state = arrDone
-				return Record{}, r.skip(rTruncated, r.off, 0, "JSON array not closed"), false
+				return Record{}, r.skip(rTruncated, r.off, -1, "JSON array not closed"), false
 			}
 			switch c {
 			case ']':
@@ -142,7 +142,7 @@ func (r *Reader) nextElement() (Record, *ParseError, bool) {
 			case ',':
 				start := r.off
 				r.advance(1)
-				return Record{}, r.skip(rMalformed, start, 0, "unexpected ',' in JSON array"), false
+				return Record{}, r.skip(rMalformed, start, -1, "unexpected ',' in JSON array"), false
 			}
 			r.state = arrSep
 			return r.readElement()
@@ -185,6 +185,9 @@ func (r *Reader) readElement() (Record, *ParseError, bool) {
 		if !r.fill() {
 			raw := r.buf[r.r:r.w]
 			r.advance(r.w - r.r)
+			if !sc.scalar {
+				r.state = arrDone // the input ends inside this element
+			}
 			return r.checked(raw, start, !sc.scalar)
 		}
 	}

@@ -99,10 +99,20 @@ func (e *ParseError) Error() string {
 	if e.Array {
 		where = "element"
 	}
-	if e.Column > 0 {
-		return fmt.Sprintf("%s: %s %d, column %d (offset %d): %v", e.File, where, e.Line, e.Column, e.Offset, e.Err)
+	msg := ""
+	if se, ok := e.Err.(*syntaxError); ok {
+		// The column already gives the position.
+		msg = se.kind.Error()
+		if se.what != "" {
+			msg += ": " + se.what
+		}
+	} else if e.Err != nil {
+		msg = e.Err.Error()
 	}
-	return fmt.Sprintf("%s: %s %d (offset %d): %v", e.File, where, e.Line, e.Offset, e.Err)
+	if e.Column > 0 {
+		return fmt.Sprintf("%s: %s %d, column %d (offset %d): %s", e.File, where, e.Line, e.Column, e.Offset, msg)
+	}
+	return fmt.Sprintf("%s: %s %d (offset %d): %s", e.File, where, e.Line, e.Offset, msg)
 }
 
 // Unwrap returns the cause.

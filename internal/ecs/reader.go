@@ -163,9 +163,23 @@ func NewReader(r io.Reader, name string, opts Options) (*Reader, error) {
 	if bytes.HasPrefix(rd.buf[rd.r:rd.w], []byte("\xef\xbb\xbf")) {
 		rd.advance(3)
 	}
-	if c, ok := rd.peekNonSpace(); ok && c == '[' {
-		rd.array = true
-		rd.advance(1)
+	// Look at the first non-space byte without consuming anything, so that
+	// blank lines before the first NDJSON record are still counted.
+	for k := rd.r; ; k++ {
+		if k == rd.w {
+			k -= rd.r
+			if !rd.fill() {
+				break
+			}
+			k += rd.r
+		}
+		if c := rd.buf[k]; !isSpace(c) {
+			if c == '[' {
+				rd.array = true
+				rd.advance(k - rd.r + 1)
+			}
+			break
+		}
 	}
 	if rd.err != nil && rd.r == rd.w {
 		return nil, rd.err
