@@ -94,7 +94,7 @@ var readerCases = []readerCase{
 	{name: "last line too long", in: "{\"a\":1}\n" + strings.Repeat("x", 5000), opts: Options{MaxLineBytes: 100},
 		events: []int64{1}, skipped: map[string]int64{ReasonLineTooLong: 1}, errs: []wantErr{{2, 0, ErrLineTooLong}}},
 	{name: "several problems", in: "{\"a\":1}\n\n{\"a\"}\n{\"ok\":true}\n\"x\"\n{\"a\":\"\xfe\"}\n{\"z\":[",
-		events: []int64{1, 4},
+		events:  []int64{1, 4},
 		skipped: map[string]int64{ReasonEmptyLine: 1, ReasonMalformed: 1, ReasonNotObject: 1, ReasonInvalidUTF8: 1, ReasonTruncated: 1},
 		errs:    []wantErr{{3, 5, ErrMalformed}, {5, 1, ErrNotObject}, {6, 7, ErrInvalidUTF8}, {7, 7, ErrTruncated}}},
 
