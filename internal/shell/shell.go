@@ -98,7 +98,11 @@ func (e *Exec) Name() string {
 func (e *Exec) String() string {
 	parts := make([]string, len(e.Args))
 	for i, a := range e.Args {
-		parts[i] = quote(a.Value)
+		if a.Static {
+			parts[i] = quote(a.Value)
+		} else {
+			parts[i] = a.Value // source text of an expansion
+		}
 	}
 	return strings.Join(parts, " ")
 }
