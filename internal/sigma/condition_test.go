@@ -81,7 +81,6 @@ func TestConditionOffsets(t *testing.T) {
 	}
 }
 
-
 func TestParseConditionErrors(t *testing.T) {
 	tests := []struct {
 		in    string

@@ -858,7 +858,10 @@ func splitKey(key string) (field string, mods []string, offs []int) {
 
 // itemMods validates the modifiers of a key, then parses its values.
 func (p *parser) itemMods(field string, mods []string, offs []int, key, val *yaml.Node) *Item {
-	lower := make([]string, len(mods))
+	var lower []string
+	if len(mods) > 0 {
+		lower = make([]string, len(mods))
+	}
 	for i, m := range mods {
 		lm := strings.ToLower(m)
 		lower[i] = lm

@@ -98,7 +98,7 @@ func (s String) Clone() String {
 	if s.Tokens == nil {
 		return s
 	}
-	s.Tokens = append([]Token(nil), s.Tokens...)
+	s.Tokens = append(make([]Token, 0, len(s.Tokens)), s.Tokens...)
 	return s
 }
 
