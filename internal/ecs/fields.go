@@ -44,10 +44,16 @@ type Value struct {
 }
 
 // Float returns a number's value, or a string's value when the whole string
-// is a number (auditd logs carry numbers as strings, e.g. "pid":"42").
+// is a JSON number (auditd logs carry numbers as strings, e.g. "pid":"42";
+// "0x10", "inf" or " 42" are not numbers).
 func (v Value) Float() (float64, bool) {
 	if v.Kind != Number && v.Kind != String || len(v.Str) == 0 || len(v.Str) > 64 {
 		return 0, false
+	}
+	if v.Kind == String {
+		if e, why, _, _ := validNumber(v.Str, 0); why != rOK || e != len(v.Str) {
+			return 0, false
+		}
 	}
 	var tmp [64]byte
 	f, err := strconv.ParseFloat(string(append(tmp[:0], v.Str...)), 64)
