@@ -1,0 +1,157 @@
+package match
+
+import (
+	"io/fs"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/rangehunt/rangehunt/internal/sigma"
+	"github.com/rangehunt/rangehunt/internal/sigma/pipeline"
+	"github.com/rangehunt/rangehunt/internal/testutil"
+)
+
+// linuxRules parses every SigmaHQ rule with logsource.product linux under
+// ../shared/sigma/rules* and applies ecs_linux plus the event-kind step.
+func linuxRules(t testing.TB) (orig, mapped []*sigma.Rule) {
+	t.Helper()
+	dir := testutil.SharedDir(t, "sigma")
+	roots, err := filepath.Glob(filepath.Join(dir, "rules*"))
+	if err != nil || len(roots) == 0 {
+		t.Fatalf("no rules* folders in %s", dir)
+	}
+	p, err := pipeline.Resolve("ecs_linux")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p = pipeline.WithEventKind(p)
+	for _, root := range roots {
+		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !(strings.HasSuffix(path, ".yml") || strings.HasSuffix(path, ".yaml")) {
+				return err
+			}
+			f, errs := sigma.ParseFile(path)
+			if errs.Err() != nil {
+				return nil // the parser's own tests cover parse errors
+			}
+			for _, r := range f.Rules {
+				if r.Logsource.Product != "linux" {
+					continue
+				}
+				m, err := p.Apply(r)
+				if err != nil {
+					t.Errorf("%s: pipeline: %v", path, err)
+					continue
+				}
+				orig = append(orig, r)
+				mapped = append(mapped, m)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return orig, mapped
+}
+
+// TestSigmaHQLinuxSynthesized compiles the 248 SigmaHQ Linux rules with
+// ecs_linux and checks, for each, that the events synthesized from its own
+// values match it (alone and inside the whole rule set) and that the near
+// misses do not.
+func TestSigmaHQLinuxSynthesized(t *testing.T) {
+	orig, rules := linuxRules(t)
+	if len(rules) != 248 {
+		t.Errorf("found %d SigmaHQ Linux rules, want 248", len(rules))
+	}
+	set, errs := Compile(rules)
+	for _, err := range errs {
+		t.Errorf("compile: %v", err)
+	}
+	if set == nil {
+		t.Fatal("no set")
+	}
+	byRule := map[*sigma.Rule]int{}
+	for _, r := range set.Rules {
+		byRule[r.Rule] = r.Index
+	}
+	m := set.NewMatcher()
+	modsTested := map[string]int{}
+	modsUsed := map[string]int{}
+	ok := 0
+	for i, r := range rules {
+		for _, s := range orig[i].Detection.Searches {
+			for _, g := range s.Groups {
+				for _, it := range g.Items {
+					for _, mod := range it.Modifiers {
+						modsUsed[mod]++
+					}
+				}
+			}
+		}
+		idx, compiled := byRule[r]
+		if !compiled {
+			continue
+		}
+		pos, neg, err := SynthesizeEvents(r)
+		if err != nil {
+			t.Errorf("%s: synthesize: %v", r.Path, err)
+			continue
+		}
+		good := true
+		for _, ev := range pos {
+			hits, err := m.Match(ev, nil)
+			if err != nil {
+				t.Fatalf("%s: extract %s: %v", r.Path, ev, err)
+			}
+			if !m.MatchRule(idx) {
+				t.Errorf("%s: positive event does not match:\n%s", r.Path, ev)
+				good = false
+			}
+			if !containsInt(hits, idx) {
+				t.Errorf("%s: positive event not reported by the whole set", r.Path)
+				good = false
+			}
+		}
+		for _, ev := range neg {
+			if _, err := m.Match(ev, nil); err != nil {
+				t.Fatalf("%s: extract %s: %v", r.Path, ev, err)
+			}
+			if m.MatchRule(idx) {
+				t.Errorf("%s: negative event matches:\n%s", r.Path, ev)
+				good = false
+			}
+		}
+		if good {
+			ok++
+			for _, s := range orig[i].Detection.Searches {
+				for _, g := range s.Groups {
+					for _, it := range g.Items {
+						for _, mod := range it.Modifiers {
+							modsTested[mod]++
+						}
+					}
+				}
+			}
+		}
+	}
+	var mods []string
+	for mod := range modsUsed {
+		mods = append(mods, mod)
+		if modsTested[mod] == 0 {
+			t.Errorf("modifier %s is used by %d Linux rules but no rule using it passed", mod, modsUsed[mod])
+		}
+	}
+	sort.Strings(mods)
+	t.Logf("%d/%d rules: positives match, negatives do not; modifiers exercised: %v", ok, len(rules), mods)
+}
+
+func containsInt(xs []int, x int) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
