@@ -315,3 +315,5 @@ func TestSearchAllBeyondResultWindow(t *testing.T) {
 		t.Fatalf("SearchAll returned %d hits (%d distinct lines), want 12345", n, len(lines))
 	}
 }
+
+func writeFile(path, data string) error { return os.WriteFile(path, []byte(data), 0o644) }
