@@ -110,7 +110,7 @@ detection:
 func TestCorrelationErrors(t *testing.T) {
 	tests := []struct {
 		name, src, want string
-		cause          error
+		cause           error
 	}{
 		{"unknown type", corrDoc("c1", "c1", "    type: event_counts\n    rules: [base]\n    group-by: [a]\n    timespan: 1h\n    condition: {gte: 1}\n"),
 			`t.yml:5:11: unknown correlation type "event_counts"`, ErrParse},

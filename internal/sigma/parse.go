@@ -29,19 +29,29 @@ const (
 
 // ParseFile reads and parses a rule file. See Parse.
 func ParseFile(path string) (*File, ErrorList) {
+	data, errs := readRuleFile(path)
+	if errs != nil {
+		return &File{Path: path}, errs
+	}
+	return Parse(path, data)
+}
+
+// readRuleFile reads a file, at most MaxFileSize+1 bytes (Parse rejects
+// larger files).
+func readRuleFile(path string) ([]byte, ErrorList) {
 	var errs ErrorList
 	f, err := os.Open(path)
 	if err != nil {
 		errs.add(path, Pos{}, err, false, "%v", unwrapPathError(err))
-		return &File{Path: path}, errs
+		return nil, errs
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
 		errs.add(path, Pos{}, err, false, "read: %v", unwrapPathError(err))
-		return &File{Path: path}, errs
+		return nil, errs
 	}
-	return Parse(path, data)
+	return data, nil
 }
 
 func unwrapPathError(err error) error {
@@ -56,18 +66,24 @@ func unwrapPathError(err error) error {
 // rules and filters. It returns what parsed (documents with errors are
 // left out) and every error and warning, with positions; path is used in
 // messages only.
-func Parse(path string, data []byte) (file *File, errs ErrorList) {
+func Parse(path string, data []byte) (*File, ErrorList) {
+	f, p := parseData(path, data)
+	return f, p.errs
+}
+
+// parseData parses a file and returns the parser, which also knows which
+// errors belong to which document.
+func parseData(path string, data []byte) (file *File, p *parser) {
 	file = &File{Path: path}
-	p := &parser{path: path, data: data}
+	p = &parser{path: path, data: data}
 	defer func() {
 		if r := recover(); r != nil {
 			p.errs.add(path, Pos{}, ErrInternal, false, "internal error: %v", r)
-			errs = p.errs
 		}
 	}()
 	if len(data) > MaxFileSize {
 		p.errs.add(path, Pos{}, ErrLimit, false, "file is %d bytes, larger than the %d-byte limit for rule files", len(data), MaxFileSize)
-		return file, p.errs
+		return file, p
 	}
 	if !utf8.Valid(data) {
 		off := 0
@@ -79,7 +95,7 @@ func Parse(path string, data []byte) (file *File, errs ErrorList) {
 			off += n
 		}
 		p.errs.add(path, p.posAt(off), ErrYAML, false, "invalid UTF-8 at byte %d", off)
-		return file, p.errs
+		return file, p
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for doc := 0; ; doc++ {
@@ -97,9 +113,11 @@ func Parse(path string, data []byte) (file *File, errs ErrorList) {
 			break
 		}
 		p.aliasNodes = 0
+		p.docs = append(p.docs, docInfo{start: len(p.errs), pos: docPos(&n)})
 		p.document(file, doc, &n)
+		p.docs[len(p.docs)-1].end = len(p.errs)
 	}
-	return file, p.errs
+	return file, p
 }
 
 var yamlLineRE = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
@@ -150,6 +168,22 @@ type parser struct {
 	errs       ErrorList
 	aliasNodes int
 	collection Pos // set once a v1 "action:" document is seen
+	docs       []docInfo
+}
+
+// docInfo records which errors belong to which document, for lint.
+type docInfo struct {
+	meta       Meta
+	pos        Pos
+	kind       docKind
+	start, end int // p.errs[start:end]
+}
+
+func docPos(n *yaml.Node) Pos {
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		return nodePos(n.Content[0])
+	}
+	return nodePos(n)
 }
 
 func (p *parser) errorf(pos Pos, cause error, format string, args ...any) {
@@ -481,6 +515,9 @@ func (p *parser) document(file *File, doc int, n *yaml.Node) {
 			return
 		}
 	}
+	d := &p.docs[len(p.docs)-1]
+	d.meta, d.kind = meta, kind
+	p.validateMeta(&meta, kind, pairs)
 	if correlation != nil && filter != nil {
 		p.errorf(meta.Pos, ErrParse, "a document cannot be both a correlation and a filter")
 		return
@@ -672,6 +709,9 @@ func (p *parser) detection(n, key *yaml.Node, skip map[string]bool) *Detection {
 		if p.resolveCondition(d, cond, c) {
 			d.Conditions = append(d.Conditions, cond)
 		}
+	}
+	if len(d.Conditions) == len(conds) && !broken {
+		p.checkUnused(d)
 	}
 	return d
 }
