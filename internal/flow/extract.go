@@ -103,6 +103,7 @@ func (s *Summary) Report(w io.Writer) {
 	}
 	fmt.Fprintf(w, "flows written: %d (fin %d, rst %d, timeout %d, end of input %d)\n",
 		s.Flows, s.FlowsBy[EndFIN], s.FlowsBy[EndRST], s.FlowsBy[EndTimeout], s.FlowsBy[EndInput])
+	fmt.Fprintf(w, "peak open flows: %d\n", s.MaxActive)
 	for _, m := range s.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", m)
 	}

@@ -152,7 +152,11 @@ func (t *table) flush() []*Flow {
 // end closes every open flow at the end of input.
 func (t *table) end(seq uint64) []*Flow {
 	for k, f := range t.flows {
-		t.close(k, f, EndInput, seq)
+		r := EndInput
+		if f.finished {
+			r = EndFIN
+		}
+		t.close(k, f, r, seq)
 	}
 	return t.flush()
 }
