@@ -122,6 +122,8 @@ func parseData(path string, data []byte) (file *File, p *parser) {
 
 var yamlLineRE = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
 
+var unknownAnchorRE = regexp.MustCompile(`^unknown anchor '(.*)' referenced$`)
+
 // yamlParserProblems are the messages of yaml.v3's parser stage (as
 // opposed to its scanner), whose line numbers are 0-based.
 var yamlParserProblems = map[string]bool{
@@ -157,6 +159,12 @@ func (p *parser) yamlMessage(msg string) {
 			}
 		}
 		msg = m[2]
+	}
+	// yaml.v3 gives no line for an unknown alias: find its first use.
+	if am := unknownAnchorRE.FindStringSubmatch(msg); am != nil && pos.Line == 0 {
+		if i := bytes.Index(p.data, []byte("*"+am[1])); i >= 0 {
+			pos = p.posAt(i)
+		}
 	}
 	p.errs.add(p.path, pos, ErrYAML, false, "malformed YAML: %s", msg)
 }
