@@ -153,7 +153,11 @@ func ConvertPaths(ctx context.Context, w io.Writer, paths []string, opt BatchOpt
 		}
 		if err != nil {
 			if opt.Errors != nil {
-				fmt.Fprintf(opt.Errors, "%s: %v\n", path, err)
+				if msg := err.Error(); strings.HasPrefix(msg, path+":") {
+					fmt.Fprintln(opt.Errors, msg)
+				} else {
+					fmt.Fprintf(opt.Errors, "%s: %s\n", path, msg)
+				}
 			}
 			return nil
 		}
