@@ -346,7 +346,7 @@ func (x *extractor) value(i int, n *node, depth int) (int, error) {
 		}
 		return x.object(i, n, depth+1)
 	case '[':
-		if depth > maxDepth {
+		if depth+1 > maxDepth {
 			return 0, extractErr("nesting deeper than 1000", i)
 		}
 		i = skipSpace(b, i+1)

@@ -64,7 +64,7 @@ var readerCases = []readerCase{
 	{name: "mismatched bracket", in: `{"a":[1}`,
 		skipped: map[string]int64{ReasonMalformed: 1}, errs: []wantErr{{1, 8, ErrMalformed}}},
 	{name: "nesting too deep", in: `{"a":` + strings.Repeat("[", 1001) + strings.Repeat("]", 1001) + "}",
-		skipped: map[string]int64{ReasonMalformed: 1}, errs: []wantErr{{1, 1006, ErrMalformed}}},
+		skipped: map[string]int64{ReasonMalformed: 1}, errs: []wantErr{{1, 1005, ErrMalformed}}},
 	{name: "nesting at the limit", in: `{"a":` + strings.Repeat("[", 999) + strings.Repeat("]", 999) + "}",
 		events: []int64{1}},
 	{name: "truncated line in the middle", in: "{\"a\":1}\n{\"a\":\n{\"b\":2}\n",

@@ -200,24 +200,26 @@ value:
 	}
 	switch c := b[i]; c {
 	case '{':
+		if len(stack) >= maxDepth {
+			v.stack = stack
+			return rMalformed, i, "nesting deeper than 1000"
+		}
 		i = skipSpace(b, i+1)
 		if i < n && b[i] == '}' {
 			i++
 			goto after
 		}
-		if len(stack) >= maxDepth {
-			return rMalformed, i, "nesting deeper than 1000"
-		}
 		stack = append(stack, '{')
 		goto key
 	case '[':
+		if len(stack) >= maxDepth {
+			v.stack = stack
+			return rMalformed, i, "nesting deeper than 1000"
+		}
 		i = skipSpace(b, i+1)
 		if i < n && b[i] == ']' {
 			i++
 			goto after
-		}
-		if len(stack) >= maxDepth {
-			return rMalformed, i, "nesting deeper than 1000"
 		}
 		stack = append(stack, '[')
 		goto value
