@@ -13,6 +13,7 @@
 package match
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"sort"
@@ -51,6 +52,15 @@ type Rule struct {
 	// Index is the rule's position in Set.Rules.
 	Index int
 	cond  node
+	// reqs is the rule's prefilter: for each set, one of its needles
+	// must occur in its field, or the rule cannot match.
+	reqs [][]need
+}
+
+// need is a literal that must occur (case-folded) in a field.
+type need struct {
+	field int
+	id    int
 }
 
 // Set is a compiled rule set. It is immutable and safe for concurrent use;
@@ -60,6 +70,17 @@ type Set struct {
 	fields   *ecs.Fields
 	paths    []string
 	keywords bool
+	// ac holds, per field slot (slotOf), the Aho–Corasick automaton over
+	// the needles of the field's contains and glob values, when there are
+	// enough of them to pay off.
+	ac []*acMatcher
+}
+
+func (s *Set) slotOf(f int) int {
+	if f == kwField {
+		return len(s.paths)
+	}
+	return f
 }
 
 // Compile compiles rules (already transformed by their pipelines) into a
@@ -68,17 +89,21 @@ type Set struct {
 func Compile(rules []*sigma.Rule) (*Set, []error) {
 	s := &Set{}
 	var errs []error
-	c := &compiler{fieldIdx: map[string]int{}}
+	c := &compiler{fieldIdx: map[string]int{}, needleIDs: map[int]map[string]int{}, needlePats: map[int][][]byte{}}
 	for _, r := range rules {
 		n, err := c.rule(r)
 		if err != nil {
 			errs = append(errs, &CompileError{Rule: r, Err: err})
 			continue
 		}
-		s.Rules = append(s.Rules, &Rule{Rule: r, Index: len(s.Rules), cond: n})
+		s.Rules = append(s.Rules, &Rule{Rule: r, Index: len(s.Rules), cond: n, reqs: c.reqOf(n)})
 	}
 	s.paths = c.paths
 	s.keywords = c.keywords
+	s.ac = make([]*acMatcher, len(c.paths)+1)
+	for f, pats := range c.needlePats {
+		s.ac[s.slotOf(f)] = newACMatcher(pats)
+	}
 	s.fields = ecs.NewFields(c.paths)
 	for i, p := range c.paths {
 		if got := s.fields.Index(p); got != i {
@@ -106,6 +131,10 @@ type Matcher struct {
 	fold    [][][]byte
 	kwGen   uint32
 	kwFold  [][]byte
+	kwJGen  uint32
+	kwJoin  []byte
+	acGen   []uint32
+	acBits  [][]uint64
 	buf     []byte
 }
 
@@ -116,6 +145,8 @@ func (s *Set) NewMatcher() *Matcher {
 		foldGen: make([]uint32, len(s.paths)),
 		fold:    make([][][]byte, len(s.paths)),
 		buf:     make([]byte, 0, 4096), // non-nil: an empty text is not a null
+		acGen:   make([]uint32, len(s.paths)+1),
+		acBits:  make([][]uint64, len(s.paths)+1),
 	}
 }
 
@@ -133,7 +164,7 @@ func (m *Matcher) Match(raw []byte, dst []int) ([]int, error) {
 func (m *Matcher) MatchEvent(dst []int) []int {
 	m.reset()
 	for _, r := range m.set.Rules {
-		if r.cond.eval(m) {
+		if m.reqsMet(r.reqs) && r.cond.eval(m) {
 			dst = append(dst, r.Index)
 		}
 	}
@@ -160,7 +191,10 @@ func (m *Matcher) reset() {
 		for i := range m.foldGen {
 			m.foldGen[i] = 0
 		}
-		m.kwGen = 0
+		m.kwGen, m.kwJGen = 0, 0
+		for i := range m.acGen {
+			m.acGen[i] = 0
+		}
 		m.gen = 1
 	}
 	m.buf = m.buf[:0]
@@ -210,6 +244,66 @@ func (m *Matcher) folded(f int) [][]byte {
 	}
 	*out = res
 	return res
+}
+
+// kwJoined returns the folded text of every leaf of the event, joined by
+// NUL bytes, computed once per event.
+func (m *Matcher) kwJoined() []byte {
+	if m.kwJGen == m.gen {
+		return m.kwJoin
+	}
+	m.kwJGen = m.gen
+	j := m.kwJoin[:0]
+	for _, t := range m.folded(kwField) {
+		j = append(j, t...)
+		j = append(j, 0)
+	}
+	m.kwJoin = j
+	return j
+}
+
+// reqsMet reports whether every requirement set has a needle present.
+func (m *Matcher) reqsMet(reqs [][]need) bool {
+	for _, set := range reqs {
+		ok := false
+		for _, n := range set {
+			bits := m.acHits(n.field)
+			if bits[n.id>>6]&(1<<(uint(n.id)&63)) != 0 {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// acHits returns the bitset of the needles of field f's automaton found
+// in the field's values, computed once per event.
+func (m *Matcher) acHits(f int) []uint64 {
+	slot := m.set.slotOf(f)
+	bits := m.acBits[slot]
+	if m.acGen[slot] == m.gen {
+		return bits
+	}
+	m.acGen[slot] = m.gen
+	a := m.set.ac[slot]
+	if n := (a.npattern + 63) / 64; len(bits) != n {
+		bits = make([]uint64, n)
+		m.acBits[slot] = bits
+	} else {
+		clear(bits)
+	}
+	if f == kwField {
+		a.scan(m.kwJoined(), bits)
+		return bits
+	}
+	for _, t := range m.folded(f) {
+		a.scan(t, bits)
+	}
+	return bits
 }
 
 // node is a compiled condition.
@@ -306,6 +400,10 @@ type compiler struct {
 	paths    []string
 	fieldIdx map[string]int
 	keywords bool
+	// needleIDs and needlePats register, per field, the literals one
+	// Aho–Corasick pass over the field looks for.
+	needleIDs  map[int]map[string]int
+	needlePats map[int][][]byte
 	// per rule
 	searches map[string]node
 }
@@ -491,6 +589,7 @@ func (c *compiler) item(it *sigma.Item, keywords bool) (node, error) {
 	}
 	for _, v := range n.vals {
 		n.c += v.cost()
+		c.collectNeedles(n.field, v)
 	}
 	if !n.all {
 		// OR of values: order cheapest first.
@@ -554,6 +653,123 @@ func (c *compiler) value(v sigma.Value, keyword bool) (valueMatcher, error) {
 		return nil, fmt.Errorf("unresolved placeholder %%%s%% (expand modifier): give its values with a pipeline", v.Name)
 	}
 	return nil, fmt.Errorf("unsupported value type %T", v)
+}
+
+// needle registers a literal for field f's automaton and returns its id.
+func (c *compiler) needle(f int, lit []byte) int {
+	ids := c.needleIDs[f]
+	if ids == nil {
+		ids = map[string]int{}
+		c.needleIDs[f] = ids
+	}
+	if id, ok := ids[string(lit)]; ok {
+		return id
+	}
+	id := len(c.needlePats[f])
+	ids[string(lit)] = id
+	c.needlePats[f] = append(c.needlePats[f], lit)
+	return id
+}
+
+func (c *compiler) collectNeedles(f int, v valueMatcher) {
+	switch v := v.(type) {
+	case strValue:
+		if n := v.s.needle(); n != nil {
+			v.s.acID = c.needle(f, n)
+		}
+	case anyValue:
+		for _, a := range v {
+			c.collectNeedles(f, a)
+		}
+	}
+}
+
+// valueNeedles returns the literals of which one must occur in the
+// field's (folded) text for v to match, or ok=false when v can match
+// without a literal (numbers, regexes, null...).
+func (c *compiler) valueNeedles(f int, v valueMatcher) ([]need, bool) {
+	switch v := v.(type) {
+	case strValue:
+		s := v.s
+		if s.cased {
+			return nil, false
+		}
+		var lit []byte
+		switch s.kind {
+		case strEquals, strPrefix, strSuffix, strContains:
+			lit = s.lit
+		case strGlob:
+			lit = s.need
+		}
+		if len(lit) == 0 || bytes.IndexByte(lit, 0) >= 0 {
+			return nil, false
+		}
+		return []need{{f, c.needle(f, lit)}}, true
+	case anyValue:
+		var out []need
+		for _, a := range v {
+			n, ok := c.valueNeedles(f, a)
+			if !ok {
+				return nil, false
+			}
+			out = append(out, n...)
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// reqOf derives a node's prefilter: a list of needle sets, each of which
+// must have a needle present for the node to be true.
+func (c *compiler) reqOf(n node) [][]need {
+	switch n := n.(type) {
+	case *itemNode:
+		if n.negate {
+			return nil
+		}
+		if n.all {
+			var out [][]need
+			for _, v := range n.vals {
+				if ns, ok := c.valueNeedles(n.field, v); ok {
+					out = append(out, ns)
+				}
+			}
+			return out
+		}
+		var set []need
+		for _, v := range n.vals {
+			ns, ok := c.valueNeedles(n.field, v)
+			if !ok {
+				return nil
+			}
+			set = append(set, ns...)
+		}
+		return [][]need{set}
+	case andNode:
+		var out [][]need
+		for _, k := range n {
+			out = append(out, c.reqOf(k)...)
+		}
+		return out
+	case orNode:
+		var set []need
+		for _, k := range n {
+			r := c.reqOf(k)
+			if len(r) == 0 {
+				return nil
+			}
+			// The child's smallest set.
+			best := r[0]
+			for _, x := range r[1:] {
+				if len(x) < len(best) {
+					best = x
+				}
+			}
+			set = append(set, best...)
+		}
+		return [][]need{set}
+	}
+	return nil
 }
 
 // RuleName is how a rule is named in messages and summaries: its id, or

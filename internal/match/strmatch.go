@@ -27,6 +27,12 @@ type strMatcher struct {
 	cased bool
 	lit   []byte
 	glob  []globTok
+	// need is the longest literal of a glob: a text without it cannot
+	// match, and a substring search is much faster than the glob.
+	need []byte
+	// acID is the needle's (lit for contains, need for globs) index in
+	// the field's Aho–Corasick automaton, or -1.
+	acID int
 }
 
 type globTok struct {
@@ -71,7 +77,7 @@ func newStrMatcher(s sigma.String, wrap bool) *strMatcher {
 		}
 		norm = append(norm, globTok{kind: t.Kind})
 	}
-	m := &strMatcher{cased: s.Cased}
+	m := &strMatcher{cased: s.Cased, acID: -1}
 	isLit := func(i int) bool { return i < len(norm) && norm[i].kind == sigma.Literal }
 	isStar := func(i int) bool { return i < len(norm) && norm[i].kind == sigma.AnyChars }
 	switch {
@@ -90,8 +96,31 @@ func newStrMatcher(s sigma.String, wrap bool) *strMatcher {
 		m.kind, m.lit = strContains, norm[1].lit
 	default:
 		m.kind, m.glob = strGlob, norm
+		for _, t := range norm {
+			if t.kind == sigma.Literal && len(t.lit) > len(m.need) {
+				m.need = t.lit
+			}
+		}
 	}
 	return m
+}
+
+// needle returns the literal the AC prefilter can look for, if any.
+func (m *strMatcher) needle() []byte {
+	if m.cased {
+		return nil
+	}
+	var n []byte
+	switch m.kind {
+	case strContains:
+		n = m.lit
+	case strGlob:
+		n = m.need
+	}
+	if len(n) == 0 || bytes.IndexByte(n, 0) >= 0 {
+		return nil
+	}
+	return n
 }
 
 // match reports whether text (folded unless m.cased) matches.
@@ -107,6 +136,9 @@ func (m *strMatcher) match(text []byte) bool {
 		return bytes.Contains(text, m.lit)
 	case strAny:
 		return true
+	}
+	if len(m.need) > 0 && !bytes.Contains(text, m.need) {
+		return false
 	}
 	return globMatch(m.glob, text)
 }

@@ -54,6 +54,28 @@ func (v strValue) matchField(m *Matcher, f int) bool {
 		}
 		return false
 	}
+	if id := v.s.acID; id >= 0 {
+		hits := m.acHits(f)
+		found := hits[id>>6]&(1<<(uint(id)&63)) != 0
+		if !found || v.s.kind == strContains {
+			return found
+		}
+		// A glob whose needle occurs: check each value.
+	} else if f == kwField && !v.s.cased {
+		// Keywords: one substring search over all leaves joined by NUL
+		// rejects most events at once.
+		j := m.kwJoined()
+		switch v.s.kind {
+		case strContains:
+			if bytes.IndexByte(v.s.lit, 0) < 0 {
+				return bytes.Contains(j, v.s.lit)
+			}
+		case strGlob:
+			if len(v.s.need) > 0 && !bytes.Contains(j, v.s.need) {
+				return false
+			}
+		}
+	}
 	if v.s.cased {
 		vals := m.values(f)
 		for i := range vals {
