@@ -4,11 +4,14 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/rangehunt/rangehunt/internal/sigma"
 	"github.com/rangehunt/rangehunt/internal/sigma/pipeline"
@@ -258,4 +261,51 @@ func TestBackendCases(t *testing.T) {
 	if total == 0 {
 		t.Fatal("no backend case ran")
 	}
+}
+
+// BenchmarkConvertSigmaHQ converts every rule of ../shared/sigma/rules*
+// (YAML parsing included) with pipeline none, as "sigma convert --json"
+// does. Compare runs with benchstat:
+//
+//	go test -run XXX -bench ConvertSigmaHQ -count 5 ./internal/lucene | tee new.txt
+func BenchmarkConvertSigmaHQ(b *testing.B) {
+	root := testutil.SharedDir(b, "sigma")
+	dirs, _ := filepath.Glob(filepath.Join(root, "rules*"))
+	var size int64
+	for _, d := range dirs {
+		filepath.WalkDir(d, func(path string, de os.DirEntry, err error) error {
+			if err == nil && !de.IsDir() {
+				if info, err := de.Info(); err == nil {
+					size += info.Size()
+				}
+			}
+			return nil
+		})
+	}
+	p, _ := pipeline.Resolve("none")
+	b.SetBytes(size)
+	b.ReportAllocs()
+	var st BatchStats
+	cpu0 := cpuTime()
+	for b.Loop() {
+		var err error
+		st, err = ConvertPaths(b.Context(), io.Discard, dirs, BatchOptions{Pipeline: p, JSON: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	// The machine may be shared: CPU time per op is the figure to compare
+	// with the 1 s target; wall time includes waiting for a core.
+	b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric(float64(st.Rules)*float64(b.N)/b.Elapsed().Seconds(), "rules/s")
+	b.ReportMetric(float64(st.Rules), "rules")
+}
+
+// cpuTime is the user+system CPU time of the process so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
