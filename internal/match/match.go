@@ -60,7 +60,9 @@ type Rule struct {
 // need is a literal that must occur (case-folded) in a field.
 type need struct {
 	field int
+	slot  int // the field's Set.slotOf
 	id    int
+	mask  uint64 // 1 << (id & 63)
 }
 
 // Set is a compiled rule set. It is immutable and safe for concurrent use;
@@ -103,6 +105,13 @@ func Compile(rules []*sigma.Rule) (*Set, []error) {
 	s.ac = make([]*acMatcher, len(c.paths)+1)
 	for f, pats := range c.needlePats {
 		s.ac[s.slotOf(f)] = newACMatcher(pats)
+	}
+	for _, r := range s.Rules {
+		for _, set := range r.reqs {
+			for i := range set {
+				set[i].slot = s.slotOf(set[i].field)
+			}
+		}
 	}
 	s.fields = ecs.NewFields(c.paths)
 	for i, p := range c.paths {
@@ -266,9 +275,15 @@ func (m *Matcher) kwJoined() []byte {
 func (m *Matcher) reqsMet(reqs [][]need) bool {
 	for _, set := range reqs {
 		ok := false
-		for _, n := range set {
-			bits := m.acHits(n.field)
-			if bits[n.id>>6]&(1<<(uint(n.id)&63)) != 0 {
+		for i := range set {
+			n := &set[i]
+			var bits []uint64
+			if m.acGen[n.slot] == m.gen {
+				bits = m.acBits[n.slot]
+			} else {
+				bits = m.acHits(n.field)
+			}
+			if bits[n.id>>6]&n.mask != 0 {
 				ok = true
 				break
 			}
@@ -704,7 +719,8 @@ func (c *compiler) valueNeedles(f int, v valueMatcher) ([]need, bool) {
 		if len(lit) == 0 || bytes.IndexByte(lit, 0) >= 0 {
 			return nil, false
 		}
-		return []need{{f, c.needle(f, lit)}}, true
+		id := c.needle(f, lit)
+		return []need{{field: f, id: id, mask: 1 << (uint(id) & 63)}}, true
 	case anyValue:
 		var out []need
 		for _, a := range v {
