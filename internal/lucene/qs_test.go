@@ -343,3 +343,112 @@ func FuzzQuoteString(f *testing.F) {
 		}
 	})
 }
+
+// qsParser checks that a token list is a well-formed query_string with
+// every term bound to a field (bare terms search all fields, which the
+// correct mode never emits).
+type qsParser struct {
+	toks      []qsTok
+	i         int
+	allowBare bool
+}
+
+func (p *qsParser) peek() *qsTok {
+	if p.i < len(p.toks) {
+		return &p.toks[p.i]
+	}
+	return nil
+}
+
+func (p *qsParser) expr() error {
+	if err := p.clause(); err != nil {
+		return err
+	}
+	for t := p.peek(); t != nil && (t.kind == qsAnd || t.kind == qsOr); t = p.peek() {
+		p.i++
+		if err := p.clause(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *qsParser) clause() error {
+	t := p.peek()
+	if t == nil {
+		return fmt.Errorf("unexpected end")
+	}
+	switch t.kind {
+	case qsNot:
+		p.i++
+		return p.clause()
+	case qsLParen:
+		p.i++
+		if err := p.expr(); err != nil {
+			return err
+		}
+		if t := p.peek(); t == nil || t.kind != qsRParen {
+			return fmt.Errorf("missing ) at token %d", p.i)
+		}
+		p.i++
+		return nil
+	case qsTerm, qsStar, qsQuoted:
+		p.i++
+		if c := p.peek(); c != nil && c.kind == qsColon && t.kind == qsTerm {
+			p.i++
+			return p.value()
+		}
+		if !p.allowBare {
+			return fmt.Errorf("bare term %q (searches every field)", t.raw)
+		}
+		return nil
+	}
+	return fmt.Errorf("unexpected %q at token %d", t.raw, p.i)
+}
+
+func (p *qsParser) value() error {
+	t := p.peek()
+	if t == nil {
+		return fmt.Errorf("missing value")
+	}
+	p.i++
+	switch t.kind {
+	case qsTerm, qsQuoted, qsRegex, qsStar:
+		return nil
+	case qsLParen:
+		for {
+			v := p.peek()
+			if v == nil || (v.kind != qsTerm && v.kind != qsQuoted && v.kind != qsStar) {
+				return fmt.Errorf("bad list value at token %d", p.i)
+			}
+			p.i++
+			n := p.peek()
+			if n == nil {
+				return fmt.Errorf("unterminated list")
+			}
+			p.i++
+			if n.kind == qsRParen {
+				return nil
+			}
+			if n.kind != qsOr {
+				return fmt.Errorf("unexpected %q in list", n.raw)
+			}
+		}
+	}
+	return fmt.Errorf("unexpected value %q", t.raw)
+}
+
+func checkQuery(q string, allowBare bool) error {
+	toks, err := qsLex(q)
+	if err != nil {
+		return err
+	}
+	p := &qsParser{toks: toks, allowBare: allowBare}
+	if err := p.expr(); err != nil {
+		return err
+	}
+	if p.i != len(toks) {
+		return fmt.Errorf("trailing %q", toks[p.i].raw)
+	}
+	return nil
+}
