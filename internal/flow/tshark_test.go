@@ -268,7 +268,7 @@ func TestWorkersIdentical(t *testing.T) {
 		}
 		return buf.Bytes()
 	}
-	for _, format := range []Format{CSV, JSONL} {
+	for _, format := range []Format{CSV, JSONL, Parquet} {
 		one := run(1, format)
 		if len(one) < 1000 {
 			t.Fatalf("output too short: %d bytes", len(one))

@@ -17,6 +17,7 @@ type Format int
 const (
 	CSV Format = iota
 	JSONL
+	Parquet
 )
 
 // ParseFormat maps a --format value to a Format.
@@ -26,8 +27,10 @@ func ParseFormat(s string) (Format, error) {
 		return CSV, nil
 	case "jsonl", "ndjson":
 		return JSONL, nil
+	case "parquet":
+		return Parquet, nil
 	}
-	return 0, fmt.Errorf("unknown format %q (want csv or jsonl)", s)
+	return 0, fmt.Errorf("unknown format %q (want csv, jsonl or parquet)", s)
 }
 
 // Columns are the CICFlowMeter (Java, master) column names in output order.
@@ -66,6 +69,7 @@ type writer struct {
 	by      [4]int64
 	err     error
 	jsonKey [len(Columns)][]byte
+	pq      *parquetOut
 }
 
 func newWriter(w io.Writer, o *Options) *writer {
@@ -73,6 +77,9 @@ func newWriter(w io.Writer, o *Options) *writer {
 	for i, c := range Columns {
 		k, _ := json.Marshal(c)
 		wr.jsonKey[i] = append(k, ':')
+	}
+	if o.Format == Parquet {
+		wr.pq = newParquetOut(wr)
 	}
 	return wr
 }
@@ -85,7 +92,14 @@ func (w *writer) header() error {
 	return err
 }
 
-func (w *writer) flush() error { return w.bw.Flush() }
+func (w *writer) flush() error {
+	if w.pq != nil {
+		if err := w.pq.close(); err != nil {
+			return err
+		}
+	}
+	return w.bw.Flush()
+}
 
 func (w *writer) writeAll(fs []*Flow) {
 	for _, f := range fs {
@@ -141,6 +155,13 @@ func (w *writer) write(f *Flow) {
 	ib = strconv.AppendUint(ib, uint64(f.DstPort), 10)
 	ib = append(ib, '-')
 	ib = strconv.AppendUint(ib, uint64(f.Proto), 10)
+	if w.pq != nil {
+		f.Values(&w.vals)
+		if err := w.pq.add(f, &w.vals, string(ib), label); err != nil {
+			w.err = err
+		}
+		return
+	}
 	str(ib)
 	str(src.AppendTo(id[:0]))
 	sep()

@@ -51,9 +51,6 @@ is the same on every run and for any --workers.`,
 				return cmdutil.FlagErrorf("missing -o OUT (use -o - for standard output)")
 			}
 			if _, err := flow.ParseFormat(opts.Format); err != nil {
-				if opts.Format == "parquet" {
-					return cmdutil.FlagErrorf("--format parquet is not implemented yet; use csv or jsonl")
-				}
 				return cmdutil.FlagErrorf("--format: %v", err)
 			}
 			if opts.FlowTimeout < 0 || opts.IdleTimeout < 0 || opts.InactiveTimeout < 0 {
@@ -70,7 +67,7 @@ is the same on every run and for any --workers.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVarP(&opts.Output, "output", "o", "", "output file (- for standard output)")
-	fl.StringVar(&opts.Format, "format", "csv", "output format: csv or jsonl")
+	fl.StringVar(&opts.Format, "format", "csv", "output format: csv, jsonl or parquet")
 	fl.DurationVar(&opts.FlowTimeout, "flow-timeout", def.FlowTimeout, "end a flow when a packet comes this long after its first packet (0: off)")
 	fl.DurationVar(&opts.IdleTimeout, "idle-timeout", def.IdleTimeout, "activity timeout: gaps longer than this split Active/Idle periods (0: off)")
 	fl.DurationVar(&opts.InactiveTimeout, "inactive-timeout", 0, "end a flow after this long without packets (0: off)")

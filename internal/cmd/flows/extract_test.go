@@ -26,7 +26,6 @@ func TestNewCmdExtract(t *testing.T) {
 		{args: "a.pcap", wantErr: "missing -o OUT"},
 		{args: "-o x", wantErr: "requires at least 1 arg"},
 		{args: "--format xml -o x a.pcap", wantErr: `unknown format "xml"`},
-		{args: "--format parquet -o x a.pcap", wantErr: "parquet is not implemented"},
 		{args: "--flow-timeout -1s -o x a.pcap", wantErr: "must not be negative"},
 	}
 	for _, tc := range tests {
