@@ -5,11 +5,14 @@
 package hunt
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -129,15 +132,19 @@ func Run(ctx context.Context, backend Backend, rs *RuleSet, out io.Writer) (Stat
 		return Stats{}, err
 	}
 	hits := map[string]int64{}
-	enc := json.NewEncoder(out)
-	enc.SetEscapeHTML(false)
+	bw := bufio.NewWriterSize(out, 256<<10)
+	w := &matchWriter{prefix: map[*sigma.Rule][]byte{}}
 	write := func(m Match) error {
 		name := m.Rule.ID
 		if name == "" {
 			name = m.Rule.Title
 		}
 		hits[name]++
-		if err := enc.Encode(m); err != nil {
+		line, err := w.append(m)
+		if err != nil {
+			return err
+		}
+		if _, err := bw.Write(line); err != nil {
 			return fmt.Errorf("write match: %w", err)
 		}
 		return nil
@@ -151,9 +158,57 @@ func Run(ctx context.Context, backend Backend, rs *RuleSet, out io.Writer) (Stat
 	if err == nil && eng != nil {
 		err = eng.flush(write)
 	}
+	if ferr := bw.Flush(); err == nil && ferr != nil {
+		err = fmt.Errorf("write match: %w", ferr)
+	}
 	st.Hits = hits
 	st.RuleErrors = append(append([]string(nil), rs.Errors...), st.RuleErrors...)
 	return st, err
+}
+
+// matchWriter renders matches as JSON lines. Rule matches are assembled
+// from a cached per-rule prefix and the raw event (already validated by the
+// reader), which is much faster than re-encoding the event.
+type matchWriter struct {
+	prefix map[*sigma.Rule][]byte
+	buf    []byte
+}
+
+func (w *matchWriter) append(m Match) ([]byte, error) {
+	if m.Correlation != nil || m.Source == nil || m.File == "" {
+		b, err := json.Marshal(m)
+		if err != nil {
+			return nil, fmt.Errorf("encode match: %w", err)
+		}
+		return append(b, '\n'), nil
+	}
+	p, ok := w.prefix[m.Source]
+	if !ok {
+		r, err := json.Marshal(m.Rule)
+		if err != nil {
+			return nil, fmt.Errorf("encode match: %w", err)
+		}
+		p = append(append([]byte(`{"rule":`), r...), `,"file":`...)
+		w.prefix[m.Source] = p
+	}
+	b := append(w.buf[:0], p...)
+	f, _ := json.Marshal(m.File)
+	b = append(b, f...)
+	b = append(b, `,"line":`...)
+	b = strconv.AppendInt(b, m.Line, 10)
+	b = append(b, `,"event":`...)
+	if bytes.IndexByte(m.Event, '\n') >= 0 || bytes.IndexByte(m.Event, '\r') >= 0 {
+		var c bytes.Buffer
+		if err := json.Compact(&c, m.Event); err != nil {
+			return nil, fmt.Errorf("%s:%d: event: %w", m.File, m.Line, err)
+		}
+		b = append(b, c.Bytes()...)
+	} else {
+		b = append(b, m.Event...)
+	}
+	b = append(b, '}', '\n')
+	w.buf = b
+	return b, nil
 }
 
 // WriteSummary prints the run's summary for a person (on stderr).
