@@ -431,3 +431,40 @@ func (w *pcapWriter) write(ts time.Time, data []byte, orig int) {
 	w.buf.Write(h[:])
 	w.buf.Write(data)
 }
+
+// TestMergeInputsInTimeOrder: two captures are merged by timestamp, equal
+// timestamps keep the order of the inputs, and one flow spread over both
+// files is one flow with the right gaps.
+func TestMergeInputsInTimeOrder(t *testing.T) {
+	mk := func(pk []hp) []byte { return capture(t, pk) }
+	// file A: the TCP flow's forward packets; file B: its backward packets
+	// and a UDP flow that starts at the same instant as the TCP flow.
+	a := mk([]hp{{at: ms(10), flags: "S"}, {at: ms(30), flags: "A"}, {at: ms(50), flags: "A", pl: 5}})
+	b := mk([]hp{{at: ms(10), udp: true, pl: 1}, {at: ms(20), bwd: true, flags: "SA"}, {at: ms(40), bwd: true, flags: "A", pl: 9}})
+	for _, order := range [][2]string{{"a", "b"}, {"b", "a"}} {
+		files := map[string][]byte{"a": a, "b": b}
+		c := &collect{}
+		o := DefaultOptions()
+		o.Labeler = c
+		sum, err := Extract(context.Background(), []Input{
+			{Name: order[0], R: bytes.NewReader(files[order[0]])},
+			{Name: order[1], R: bytes.NewReader(files[order[1]])},
+		}, &bytes.Buffer{}, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Packets != 6 || sum.BackwardsTime != 0 || len(c.flows) != 2 {
+			t.Fatalf("%v: packets %d backwards %d flows %d", order, sum.Packets, sum.BackwardsTime, len(c.flows))
+		}
+		first := c.flows[0].Proto
+		if want := map[string]uint8{"a": 6, "b": 17}[order[0]]; first != want {
+			t.Errorf("%v: first flow protocol %d, want %d (tie broken by input order)", order, first, want)
+		}
+		for _, f := range c.flows {
+			if f.Proto != 6 {
+				continue
+			}
+			check(t, f, map[string]float64{"Total Fwd Packet": 3, "Total Bwd packets": 2, "Flow IAT Max": 10000, "Flow IAT Min": 10000, "Flow Duration": 40000})
+		}
+	}
+}
