@@ -15,9 +15,11 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 go build -o "$tmp/rangehunt" ./cmd/rangehunt
 
-cpu_of() { # file written by /usr/bin/time -f '%e %U %S'
-  awk '{ printf "%.2f", $2 + $3 }' "$1"
-}
+# Files written by /usr/bin/time -f '%e %U %S' (last line; a first line
+# may say the command exited non-zero, which convert does when some rules
+# cannot be converted).
+cpu_of() { tail -n 1 "$1" | awk '{ printf "%.2f", $2 + $3 }'; }
+wall_of() { tail -n 1 "$1" | awk '{ print $1 }'; }
 # Best of 3 (the machine's cores are shared; CPU time is the stable figure).
 best=""
 for _ in 1 2 3; do
@@ -25,7 +27,7 @@ for _ in 1 2 3; do
     "$tmp/rangehunt" sigma convert --json "${rules[@]}" >"$tmp/out.jsonl" 2>"$tmp/err.txt" || true
   cpu=$(cpu_of "$tmp/t.txt")
   if [ -z "$best" ] || awk -v a="$cpu" -v b="$best" 'BEGIN { exit !(a < b) }'; then
-    best=$cpu; wall=$(awk '{print $1}' "$tmp/t.txt")
+    best=$cpu; wall=$(wall_of "$tmp/t.txt")
   fi
 done
 n=$(wc -l <"$tmp/out.jsonl")
@@ -52,7 +54,7 @@ PY
   /usr/bin/time -f '%e %U %S' -o "$tmp/py.txt" "$py" "$tmp/pysigma.py" "${rules[@]}" 2>"$tmp/pyerr.txt" || true
   pycpu=$(cpu_of "$tmp/py.txt")
   tail -n 1 "$tmp/pyerr.txt"
-  echo "pySigma 1.5.0 + opensearch 2.0.3: ${pycpu}s CPU ($(awk '{print $1}' "$tmp/py.txt")s wall); ratio $(awk -v a="$pycpu" -v b="$best" 'BEGIN { printf "%.1f", a / b }')x"
+  echo "pySigma 1.5.0 + opensearch 2.0.3: ${pycpu}s CPU ($(wall_of "$tmp/py.txt")s wall); ratio $(awk -v a="$pycpu" -v b="$best" 'BEGIN { printf "%.1f", a / b }')x"
 else
   echo "pySigma not installed for $py (pip install pysigma==1.5.0 pysigma-backend-opensearch==2.0.3; PYSIGMA_PYTHON=...): side-by-side skipped"
 fi
