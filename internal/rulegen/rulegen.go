@@ -338,14 +338,8 @@ func buildRule(s *scenario.Scenario, p *scenario.Procedure, platform string, c c
 	if e.Code != "" {
 		score++
 	}
-	specific := false
-	for _, sel := range sels {
-		if sel.name != "selection_image" || len(sels) > 1 {
-			specific = true
-		}
-	}
-	if !specific && name == "" {
-		return nil, nil
+	if len(sels) == 0 {
+		return nil, nil // nothing usable left: never write a match-all rule
 	}
 	switch {
 	case e.Via == "command substitution" || e.Via == "process substitution":
@@ -370,7 +364,7 @@ func buildRule(s *scenario.Scenario, p *scenario.Procedure, platform string, c c
 	if procName == "" {
 		procName = p.ID
 	}
-	r.Title = truncate(fmt.Sprintf("%s: %s", procName, oneLine(cmdline)), 100)
+	r.Title = truncate(oneLine(fmt.Sprintf("%s: %s", procName, cmdline)), 100)
 
 	var desc strings.Builder
 	fmt.Fprintf(&desc, "Detects the process start of %q, run by procedure %s (%s) of scenario %s on host %s.",
@@ -386,7 +380,7 @@ func buildRule(s *scenario.Scenario, p *scenario.Procedure, platform string, c c
 	tags := tagsOf(p)
 	fps := []string{"Administrators or scripts running the same command line"}
 	if r.Level == "low" {
-		fps = append(fps, fmt.Sprintf("Ordinary use of %s without arguments", name))
+		fps = append(fps, oneLine(fmt.Sprintf("Ordinary use of %s with the same arguments", name)))
 	}
 	doc := mapping(
 		"title", scalar(r.Title),
@@ -459,7 +453,16 @@ func tagsOf(p *scenario.Procedure) []string {
 	return tags
 }
 
+// oneLine makes command text fit a title or description: valid UTF-8,
+// no control characters, single spaces.
 func oneLine(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return ' '
+		}
+		return r
+	}, s)
 	return strings.Join(strings.Fields(s), " ")
 }
 
@@ -475,7 +478,13 @@ func truncate(s string, n int) string {
 }
 
 func scalar(v string) *yaml.Node {
-	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v}
+	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v}
+	// yaml.v3 may emit block scalars for multi-line text that do not read
+	// back the same (e.g. "\n0"); double quotes are always exact.
+	if strings.ContainsAny(v, "\n\r\t") || strings.TrimSpace(v) != v {
+		n.Style = yaml.DoubleQuotedStyle
+	}
+	return n
 }
 
 func seq(vals []string) *yaml.Node {

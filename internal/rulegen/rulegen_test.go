@@ -108,10 +108,22 @@ func assertSpecific(t *testing.T, r *Rule) {
 						t.Errorf("%s: non-string value %v", r.Path, v)
 						continue
 					}
-					lit := 0
+					// Exact values are specific when not empty; values
+					// with wildcards (endswith, contains) need more than
+					// path separators.
+					lit, wild := 0, false
+					for _, tok := range str.Tokens {
+						if tok.Kind != sigma.Literal {
+							wild = true
+						}
+					}
 					for _, tok := range str.Tokens {
 						if tok.Kind == sigma.Literal {
-							lit += len(strings.Trim(tok.Text, "/\\"))
+							if wild {
+								lit += len(strings.Trim(tok.Text, "/\\"))
+							} else {
+								lit += len(tok.Text)
+							}
 						}
 					}
 					if lit > 0 {
