@@ -2,10 +2,10 @@ package sigma
 
 import (
 	"os"
-	"syscall"
-	"time"
 	"path/filepath"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/rangehunt/rangehunt/internal/testutil"
 )

@@ -592,7 +592,8 @@ func outsidePCRESubset(p string) string {
 				i++
 			}
 		case c == '(' && i+1 < len(p) && p[i+1] == '?':
-			return "group syntax (?"
+			end := min(i+3, len(p))
+			return "group syntax " + p[i:end]
 		case (c == '*' || c == '+' || c == '?' || c == '}') && i+1 < len(p) && (p[i+1] == '?' || p[i+1] == '+'):
 			if c == '?' && i > 0 && p[i-1] == '(' {
 				continue
