@@ -201,33 +201,11 @@ func (p *condParser) parseOf() Expr {
 
 // String methods print the tree with the fewest parentheses that keep it:
 // 'and' and 'or' are left-associative, so a right operand of the same kind
-// is parenthesised.
+// is parenthesised. Printing is linear in the size of the tree.
 
-func (e *OrExpr) String() string {
-	return e.L.String() + " or " + wrapIf(e.R, func(x Expr) bool { _, ok := x.(*OrExpr); return ok })
-}
-
-func (e *AndExpr) String() string {
-	left := wrapIf(e.L, func(x Expr) bool { _, ok := x.(*OrExpr); return ok })
-	right := wrapIf(e.R, func(x Expr) bool {
-		switch x.(type) {
-		case *OrExpr, *AndExpr:
-			return true
-		}
-		return false
-	})
-	return left + " and " + right
-}
-
-func (e *NotExpr) String() string {
-	return "not " + wrapIf(e.X, func(x Expr) bool {
-		switch x.(type) {
-		case *OrExpr, *AndExpr:
-			return true
-		}
-		return false
-	})
-}
+func (e *OrExpr) String() string  { return exprString(e) }
+func (e *AndExpr) String() string { return exprString(e) }
+func (e *NotExpr) String() string { return exprString(e) }
 
 func (e *IdentExpr) String() string { return e.Name }
 
@@ -238,11 +216,49 @@ func (e *OfExpr) String() string {
 	return "1 of " + e.Pattern
 }
 
-func wrapIf(x Expr, cond func(Expr) bool) string {
-	if cond(x) {
-		return "(" + x.String() + ")"
+func exprString(e Expr) string {
+	var b strings.Builder
+	writeExpr(&b, e)
+	return b.String()
+}
+
+func isBinary(e Expr) bool {
+	switch e.(type) {
+	case *AndExpr, *OrExpr:
+		return true
 	}
-	return x.String()
+	return false
+}
+
+func isOr(e Expr) bool { _, ok := e.(*OrExpr); return ok }
+
+func writeWrapped(b *strings.Builder, e Expr, wrap bool) {
+	if wrap {
+		b.WriteByte('(')
+		writeExpr(b, e)
+		b.WriteByte(')')
+		return
+	}
+	writeExpr(b, e)
+}
+
+func writeExpr(b *strings.Builder, e Expr) {
+	switch e := e.(type) {
+	case *OrExpr:
+		writeExpr(b, e.L)
+		b.WriteString(" or ")
+		writeWrapped(b, e.R, isOr(e.R))
+	case *AndExpr:
+		writeWrapped(b, e.L, isOr(e.L))
+		b.WriteString(" and ")
+		writeWrapped(b, e.R, isBinary(e.R))
+	case *NotExpr:
+		b.WriteString("not ")
+		writeWrapped(b, e.X, isBinary(e.X))
+	case nil:
+	default:
+		b.WriteString(e.String())
+	}
 }
 
 // EqualExpr reports whether two trees have the same shape and names,

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseConditionTree(t *testing.T) {
@@ -160,5 +161,25 @@ func TestMatchPattern(t *testing.T) {
 		if got := matchPattern(tt.pat, tt.name); got != tt.want {
 			t.Errorf("matchPattern(%q, %q) = %v, want %v", tt.pat, tt.name, got, tt.want)
 		}
+	}
+}
+
+func TestConditionLongChain(t *testing.T) {
+	// 200 000 terms: parsing and printing stay linear.
+	terms := make([]string, 200000)
+	for i := range terms {
+		terms[i] = "s" + strconv.Itoa(i%7)
+	}
+	src := strings.Join(terms, " and ")
+	start := time.Now()
+	e, err := ParseCondition(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := e.String(); out != src {
+		t.Errorf("long chain does not print back unchanged")
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("parse+print of %d bytes took %v", len(src), d)
 	}
 }

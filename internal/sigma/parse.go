@@ -939,7 +939,6 @@ func (p *parser) itemMods(field string, mods []string, offs []int, key, val *yam
 				it.Negate = true
 			}
 		}
-		p.checkItem(it, key, offs)
 	}
 	return it
 }
@@ -1058,10 +1057,4 @@ func rawOf(n *yaml.Node) rawValue {
 		r.kind = rawString
 	}
 	return r
-}
-
-// checkItem reports questionable but valid items as warnings.
-func (p *parser) checkItem(it *Item, key *yaml.Node, offs []int) {
-	_ = key
-	_ = offs
 }
