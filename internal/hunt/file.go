@@ -52,6 +52,19 @@ const (
 	batchBytes   = 1 << 20
 )
 
+// batchPool recycles batches (their 1 MB buffers): Match.Event aliases a
+// batch and is valid only during the emit call.
+var batchPool = sync.Pool{New: func() any {
+	return &batch{data: make([]byte, 0, batchBytes+64<<10), recs: make([]rec, 0, batchRecords)}
+}}
+
+func newBatch(seq int, file string) *batch {
+	b := batchPool.Get().(*batch)
+	b.seq, b.file = seq, file
+	b.data, b.recs, b.hits, b.undecod = b.data[:0], b.recs[:0], b.hits[:0], 0
+	return b
+}
+
 // Run implements Backend.
 func (b *FileBackend) Run(ctx context.Context, rules []*sigma.Rule, emit func(Match) error) (Stats, error) {
 	set, errs := match.Compile(rules)
@@ -69,11 +82,15 @@ func (b *FileBackend) Run(ctx context.Context, rules []*sigma.Rule, emit func(Ma
 	}
 	// output delivers one batch's matches in order.
 	output := func(bt *batch) error {
+		defer batchPool.Put(bt)
 		st.AddSkip("undecodable event", bt.undecod)
-		matched := map[int]bool{}
+		last := -1
 		for _, h := range bt.hits {
 			r := bt.recs[h.rec]
-			matched[h.rec] = true
+			if h.rec != last {
+				st.Matched++
+				last = h.rec
+			}
 			rule := set.Rules[h.rule].Rule
 			m := Match{
 				Rule:     RefOf(&rule.Meta),
@@ -85,7 +102,6 @@ func (b *FileBackend) Run(ctx context.Context, rules []*sigma.Rule, emit func(Ma
 				return err
 			}
 		}
-		st.Matched += int64(len(matched))
 		return nil
 	}
 	var rs Stats
@@ -206,14 +222,14 @@ func (b *FileBackend) read(ctx context.Context, fn func(*batch) error) (Stats, e
 			return st, fmt.Errorf("logs: %w", err)
 		}
 		var lastBytes int64
-		bt := &batch{seq: seq, file: path}
+		bt := newBatch(seq, path)
 		flush := func() error {
 			if len(bt.recs) == 0 {
 				return nil
 			}
 			seq++
 			cur := bt
-			bt = &batch{seq: seq, file: path}
+			bt = newBatch(seq, path)
 			return fn(cur)
 		}
 		for {
@@ -248,6 +264,7 @@ func (b *FileBackend) read(ctx context.Context, fn func(*batch) error) (Stats, e
 			r.Close()
 			return st, err
 		}
+		batchPool.Put(bt) // the empty batch flush left
 		s := r.Stats()
 		if b.Progress != nil {
 			b.Progress(s.Bytes - lastBytes)

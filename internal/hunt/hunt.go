@@ -59,7 +59,8 @@ func (r EventRef) String() string {
 type Match struct {
 	Rule RuleRef `json:"rule"`
 	EventRef
-	// Event is the raw event JSON (rule matches only).
+	// Event is the raw event JSON (rule matches only). It may alias the
+	// backend's buffers: valid only during the emit call (copy to keep).
 	Event json.RawMessage `json:"event,omitempty"`
 	// Correlation is set for correlation matches.
 	Correlation *CorrelationMatch `json:"correlation,omitempty"`
