@@ -103,3 +103,21 @@ func TestParseFileMissing(t *testing.T) {
 		t.Errorf("errs = %v", errs)
 	}
 }
+
+// TestManyDocuments: a file of many small broken documents stops at the
+// document limit, quickly (error bookkeeping stays linear).
+func TestManyDocuments(t *testing.T) {
+	src := strings.Repeat("---\na: 1\n", 2*MaxDocuments)
+	start := time.Now()
+	_, errs := Parse("t.yml", []byte(src))
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("took %v", d)
+	}
+	last := errs.Errors()[len(errs.Errors())-1]
+	if want := fmt.Sprintf("t.yml:%d:1: more than %d YAML documents in one file", 2*MaxDocuments+1, MaxDocuments); last.Error() != want || !errors.Is(last, ErrLimit) {
+		t.Errorf("last error %q, want %q", last, want)
+	}
+	if n := len(errs.Errors()); n != 2*MaxDocuments+1 {
+		t.Errorf("%d errors, want 2 per document (no logsource, no detection) + 1", n)
+	}
+}

@@ -177,6 +177,7 @@ type parser struct {
 	aliasNodes int
 	collection Pos // set once a v1 "action:" document is seen
 	docs       []docInfo
+	nErr       int // errors (not warnings) reported through errorf
 }
 
 // docInfo records which errors belong to which document, for lint.
@@ -196,6 +197,7 @@ func docPos(n *yaml.Node) Pos {
 
 func (p *parser) errorf(pos Pos, cause error, format string, args ...any) {
 	p.errs.add(p.path, pos, cause, false, format, args...)
+	p.nErr++
 }
 
 func (p *parser) warnf(pos Pos, format string, args ...any) {
@@ -464,7 +466,7 @@ func (p *parser) document(file *File, doc int, n *yaml.Node) {
 		p.errorf(nodePos(n), ErrUnsupportedV1, "document %d belongs to the v1 rule collection started at line %d, unsupported since Sigma 2 (write one complete rule per document)", doc+1, p.collection.Line)
 		return
 	}
-	before := len(p.errs.Errors())
+	before := p.nErr
 	meta := Meta{Path: p.path, Doc: doc, Pos: nodePos(n)}
 	kind := docRule
 	var logsource *yaml.Node
@@ -545,7 +547,7 @@ func (p *parser) document(file *File, doc int, n *yaml.Node) {
 				p.errorf(nodePos(generate), ErrParse, "generate must be true or false")
 			}
 		}
-		if len(p.errs.Errors()) == before {
+		if p.nErr == before {
 			file.Correlations = append(file.Correlations, c)
 		}
 	case docFilter:
@@ -556,7 +558,7 @@ func (p *parser) document(file *File, doc int, n *yaml.Node) {
 			p.errorf(meta.Pos, ErrParse, "filter has no logsource")
 		}
 		p.filter(f, filter)
-		if len(p.errs.Errors()) == before {
+		if p.nErr == before {
 			file.Filters = append(file.Filters, f)
 		}
 	default:
@@ -571,7 +573,7 @@ func (p *parser) document(file *File, doc int, n *yaml.Node) {
 			return
 		}
 		r.Detection = p.detection(detection, detectionKey, nil)
-		if len(p.errs.Errors()) == before && r.Detection != nil {
+		if p.nErr == before && r.Detection != nil {
 			file.Rules = append(file.Rules, r)
 		}
 	}
