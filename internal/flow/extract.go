@@ -110,12 +110,41 @@ func (s *Summary) Report(w io.Writer) {
 }
 
 type source struct {
+	pos    int // position among the inputs: breaks timestamp ties
 	name   string
 	r      *pcap.Reader
 	cur    pcap.Packet
 	ok     bool
 	lastTS int64
 	off    int64
+}
+
+type mergeHeap []*source
+
+func (h mergeHeap) less(i, j int) bool {
+	a, b := h[i], h[j]
+	if a.cur.Timestamp != b.cur.Timestamp {
+		return a.cur.Timestamp < b.cur.Timestamp
+	}
+	return a.pos < b.pos
+}
+
+func (h mergeHeap) down(i int) {
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		m := l
+		if r := l + 1; r < len(h) && h.less(r, l) {
+			m = r
+		}
+		if !h.less(m, i) {
+			return
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
 }
 
 const (
@@ -174,16 +203,20 @@ func Extract(ctx context.Context, inputs []Input, w io.Writer, opts Options) (*S
 		p         pkt
 		err       error
 	)
-	for {
-		var s *source
-		for _, c := range srcs {
-			if c.ok && (s == nil || c.cur.Timestamp < s.cur.Timestamp) {
-				s = c
-			}
+	// A binary min-heap of the inputs by (timestamp of their next packet,
+	// input position): a stable k-way merge.
+	h := make(mergeHeap, 0, len(srcs))
+	for i, s := range srcs {
+		s.pos = i
+		if s.ok {
+			h = append(h, s)
 		}
-		if s == nil {
-			break
-		}
+	}
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		h.down(i)
+	}
+	for len(h) > 0 {
+		s := h[0]
 		cp := &s.cur
 		seq++
 		sum.Packets++
@@ -219,6 +252,11 @@ func Extract(ctx context.Context, inputs []Input, w io.Writer, opts Options) (*S
 				sh.stop()
 				return sum, fmt.Errorf("%s: %w", s.name, err)
 			}
+			h[0] = h[len(h)-1]
+			h = h[:len(h)-1]
+		}
+		if len(h) > 1 {
+			h.down(0)
 		}
 		switch {
 		case !swept || now >= nextSweep:

@@ -106,8 +106,8 @@ type Reader struct {
 // NewReader sniffs the capture format from r and reads the file header.
 func NewReader(r io.Reader) (*Reader, error) {
 	br, ok := r.(*bufio.Reader)
-	if !ok || br.Size() < 256<<10 {
-		br = bufio.NewReaderSize(r, 256<<10)
+	if !ok || br.Size() < 64<<10 {
+		br = bufio.NewReaderSize(r, 64<<10)
 	}
 	rd := &Reader{r: br, buf: make([]byte, 0, 64<<10)}
 	magic, err := br.Peek(4)
