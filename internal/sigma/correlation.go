@@ -229,8 +229,14 @@ func (p *parser) filter(f *Filter, n *yaml.Node) {
 			f.Rules = p.strList(kv.val, "filter rules")
 		}
 	}
-	if rulesNode == nil || len(f.Rules) == 0 {
-		p.errorf(nodePos(n), ErrParse, "filter has no rules")
+	switch {
+	case rulesNode == nil:
+		p.errorf(nodePos(n), ErrParse, "filter has no rules (use 'rules: any' to filter every rule of its logsource)")
+	case len(f.Rules) == 0:
+		// An empty list means every rule, as in pySigma.
+		f.Rules = []string{"any"}
+	case len(f.Rules) == 1 && (strings.EqualFold(f.Rules[0], "any") || strings.EqualFold(f.Rules[0], "all")):
+		f.Rules[0] = strings.ToLower(f.Rules[0])
 	}
 	f.Detection = p.detection(n, nil, map[string]bool{"rules": true})
 }

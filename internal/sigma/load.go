@@ -201,6 +201,9 @@ func (c *Collection) Check() ErrorList {
 		}
 	}
 	for _, f := range c.Filters {
+		if f.FiltersAllRules() {
+			continue
+		}
 		for _, ref := range f.Rules {
 			d, ok := lookup(ref)
 			switch {
@@ -255,7 +258,16 @@ func (c *Collection) ApplyFilters() int {
 	return applied
 }
 
+// FiltersAllRules reports whether the filter applies to every rule of its
+// logsource ("rules: any", "rules: all" or an empty list).
+func (f *Filter) FiltersAllRules() bool {
+	return len(f.Rules) == 1 && (f.Rules[0] == "any" || f.Rules[0] == "all")
+}
+
 func filterTargets(f *Filter, r *Rule) bool {
+	if f.FiltersAllRules() {
+		return true
+	}
 	for _, ref := range f.Rules {
 		if ref == r.ID && ref != "" || ref == r.Name && ref != "" {
 			return true

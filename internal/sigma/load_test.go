@@ -271,3 +271,20 @@ func TestRuleClone(t *testing.T) {
 		t.Errorf("changing the clone changed the rule")
 	}
 }
+
+func TestApplyFiltersAny(t *testing.T) {
+	for _, rules := range []string{"any", "ALL", "[]"} {
+		src := baseRule + "---\ntitle: F\nlogsource:\n    product: linux\nfilter:\n    rules: " + rules + "\n    fsel:\n        U: x\n    condition: not fsel\n"
+		f, errs := Parse("t.yml", []byte(src))
+		if errs.Err() != nil {
+			t.Fatalf("rules: %s: %v", rules, errs)
+		}
+		c, errs := LoadFiles(f)
+		if len(errs) != 0 {
+			t.Errorf("rules: %s: %v", rules, errs)
+		}
+		if n := c.ApplyFilters(); n != 1 || c.Rules[0].Detection.Conditions[0].Source != "sel and not _filter0_fsel" {
+			t.Errorf("rules: %s: applied %d, condition %q", rules, n, c.Rules[0].Detection.Conditions[0].Source)
+		}
+	}
+}
