@@ -341,13 +341,11 @@ func (w *writer) writeKeyword(v sigma.Value) error {
 	case sigma.Bool:
 		s = sigma.LiteralString(strconv.FormatBool(v.V))
 	case sigma.Expansion:
-		fields := w.opt.KeywordFields
 		w.b.WriteByte('(')
 		for i, a := range v.Alts {
 			if i > 0 {
 				w.b.WriteString(" OR ")
 			}
-			w.opt.KeywordFields = fields
 			if err := w.writeKeyword(a); err != nil {
 				return err
 			}

@@ -69,6 +69,9 @@ Rules that cannot be converted are reported (on standard error, or in the
 			if opts.Format != lucene.FormatLucene && opts.Format != lucene.FormatDSL {
 				return cmdutil.FlagErrorf("--format %q: want lucene or dsl", opts.Format)
 			}
+			if (opts.Since != "" || opts.Until != "") && opts.Format != lucene.FormatDSL {
+				return cmdutil.FlagErrorf("--since and --until bound the DSL body: use them with --format dsl")
+			}
 			for _, t := range []string{opts.Since, opts.Until} {
 				if err := lucene.CheckTime(t); err != nil {
 					return cmdutil.FlagErrorf("%v", err)

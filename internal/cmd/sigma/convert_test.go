@@ -33,7 +33,8 @@ func TestNewCmdConvert(t *testing.T) {
 			}, ""},
 		{"no path", []string{}, nil, "at least one file or folder is required"},
 		{"bad format", []string{"--format", "kql", "r.yml"}, nil, `--format "kql"`},
-		{"bad time", []string{"--since", "yesterday", "r.yml"}, nil, `time "yesterday"`},
+		{"bad time", []string{"--format", "dsl", "--since", "yesterday", "r.yml"}, nil, `time "yesterday"`},
+		{"since without dsl", []string{"--since", "now-1d", "r.yml"}, nil, "use them with --format dsl"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

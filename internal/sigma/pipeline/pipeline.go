@@ -180,7 +180,8 @@ func Resolve(spec string) (*Pipeline, error) {
 	return p, nil
 }
 
-// Apply returns a transformed deep copy of r; r is not modified.
+// Apply returns a transformed deep copy of r; r is not modified. A
+// pipeline is safe for concurrent use.
 func (p *Pipeline) Apply(r *sigma.Rule) (*sigma.Rule, error) {
 	out := cloneRule(r)
 	if p == nil || out.Detection == nil {
