@@ -8,31 +8,32 @@ import (
 	"time"
 )
 
+var conditionTreeTests = []struct {
+	in   string
+	want string // String() of the tree, fully parenthesised by tree()
+}{
+	{"sel", "sel"},
+	{"a and b", "(a and b)"},
+	{"a or b and c", "(a or (b and c))"},
+	{"a and b or c", "((a and b) or c)"},
+	{"not a and b", "((not a) and b)"},
+	{"not (a and b)", "(not (a and b))"},
+	{"a and not b or not c and d", "((a and (not b)) or ((not c) and d))"},
+	{"a or b or c", "((a or b) or c)"},
+	{"a or (b or c)", "(a or (b or c))"},
+	{"1 of sel* and not 1 of filter_*", "(1 of sel* and (not 1 of filter_*))"},
+	{"all of them", "all of them"},
+	{"1 of them", "1 of them"},
+	{"not all of sel_*", "(not all of sel_*)"},
+	{"(((a)))", "a"},
+	{"not not a", "(not (not a))"},
+	{"A AND NOT b Or c", "((A and (not b)) or c)"},
+	{"sel_1  and\tsel-2 and sel.3", "((sel_1 and sel-2) and sel.3)"},
+	{"all of sel* or 1 of *_x", "(all of sel* or 1 of *_x)"},
+}
+
 func TestParseConditionTree(t *testing.T) {
-	tests := []struct {
-		in   string
-		want string // String() of the tree, fully parenthesised by tree()
-	}{
-		{"sel", "sel"},
-		{"a and b", "(a and b)"},
-		{"a or b and c", "(a or (b and c))"},
-		{"a and b or c", "((a and b) or c)"},
-		{"not a and b", "((not a) and b)"},
-		{"not (a and b)", "(not (a and b))"},
-		{"a and not b or not c and d", "((a and (not b)) or ((not c) and d))"},
-		{"a or b or c", "((a or b) or c)"},
-		{"a or (b or c)", "(a or (b or c))"},
-		{"1 of sel* and not 1 of filter_*", "(1 of sel* and (not 1 of filter_*))"},
-		{"all of them", "all of them"},
-		{"1 of them", "1 of them"},
-		{"not all of sel_*", "(not all of sel_*)"},
-		{"(((a)))", "a"},
-		{"not not a", "(not (not a))"},
-		{"A AND NOT b Or c", "((A and (not b)) or c)"},
-		{"sel_1  and\tsel-2 and sel.3", "((sel_1 and sel-2) and sel.3)"},
-		{"all of sel* or 1 of *_x", "(all of sel* or 1 of *_x)"},
-	}
-	for _, tt := range tests {
+	for _, tt := range conditionTreeTests {
 		t.Run(tt.in, func(t *testing.T) {
 			e, err := ParseCondition(tt.in)
 			if err != nil {
@@ -82,31 +83,32 @@ func TestConditionOffsets(t *testing.T) {
 	}
 }
 
+var conditionErrorTests = []struct {
+	in    string
+	off   int
+	msg   string
+	cause error
+}{
+	{"", 0, "unexpected end of condition in condition, expected identifier, '1 of', 'all of', 'not' or '('", ErrCondition},
+	{"a and", 5, "unexpected end of condition in condition, expected identifier", ErrCondition},
+	{"a b", 2, `unexpected identifier "b" in condition, expected 'and', 'or' or end of condition`, ErrCondition},
+	{"(a or b", 7, "unexpected end of condition in parenthesised expression, expected ')'", ErrCondition},
+	{"a or b)", 6, "unexpected ')' in condition, expected 'and', 'or' or end of condition", ErrCondition},
+	{"2 of sel*", 0, `unsupported quantifier "2": only '1 of' and 'all of' exist`, ErrCondition},
+	{"1 sel", 2, `unexpected identifier "sel" in '1 of' expression, expected 'of'`, ErrCondition},
+	{"all of", 6, "unexpected end of condition in 'all of' expression, expected pattern or 'them'", ErrCondition},
+	{"all of (a)", 7, "unexpected '(' in 'all of' expression, expected pattern or 'them'", ErrCondition},
+	{"not", 3, "unexpected end of condition", ErrCondition},
+	{"a and or b", 6, "unexpected 'or' in condition", ErrCondition},
+	{"sel | count() by src > 5", 4, "v1 aggregation '| count()' is unsupported since Sigma 2 (use a correlation rule)", ErrUnsupportedV1},
+	{"sel1 | near sel2", 5, "v1 aggregation '| near' is unsupported since Sigma 2", ErrUnsupportedV1},
+	{"a near b", 2, "v1 aggregation 'near' is unsupported since Sigma 2", ErrUnsupportedV1},
+	{"them", 0, "unexpected 'them' in condition", ErrCondition},
+	{"a and \xff", 6, "invalid UTF-8 in condition", ErrCondition},
+}
+
 func TestParseConditionErrors(t *testing.T) {
-	tests := []struct {
-		in    string
-		off   int
-		msg   string
-		cause error
-	}{
-		{"", 0, "unexpected end of condition in condition, expected identifier, '1 of', 'all of', 'not' or '('", ErrCondition},
-		{"a and", 5, "unexpected end of condition in condition, expected identifier", ErrCondition},
-		{"a b", 2, `unexpected identifier "b" in condition, expected 'and', 'or' or end of condition`, ErrCondition},
-		{"(a or b", 7, "unexpected end of condition in parenthesised expression, expected ')'", ErrCondition},
-		{"a or b)", 6, "unexpected ')' in condition, expected 'and', 'or' or end of condition", ErrCondition},
-		{"2 of sel*", 0, `unsupported quantifier "2": only '1 of' and 'all of' exist`, ErrCondition},
-		{"1 sel", 2, `unexpected identifier "sel" in '1 of' expression, expected 'of'`, ErrCondition},
-		{"all of", 6, "unexpected end of condition in 'all of' expression, expected pattern or 'them'", ErrCondition},
-		{"all of (a)", 7, "unexpected '(' in 'all of' expression, expected pattern or 'them'", ErrCondition},
-		{"not", 3, "unexpected end of condition", ErrCondition},
-		{"a and or b", 6, "unexpected 'or' in condition", ErrCondition},
-		{"sel | count() by src > 5", 4, "v1 aggregation '| count()' is unsupported since Sigma 2 (use a correlation rule)", ErrUnsupportedV1},
-		{"sel1 | near sel2", 5, "v1 aggregation '| near' is unsupported since Sigma 2", ErrUnsupportedV1},
-		{"a near b", 2, "v1 aggregation 'near' is unsupported since Sigma 2", ErrUnsupportedV1},
-		{"them", 0, "unexpected 'them' in condition", ErrCondition},
-		{"a and \xff", 6, "invalid UTF-8 in condition", ErrCondition},
-	}
-	for _, tt := range tests {
+	for _, tt := range conditionErrorTests {
 		t.Run(tt.in, func(t *testing.T) {
 			_, err := ParseCondition(tt.in)
 			var ce *ConditionError

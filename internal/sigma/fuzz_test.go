@@ -22,6 +22,12 @@ func FuzzParseCondition(f *testing.F) {
 	for _, s := range conditionSeeds {
 		f.Add(s)
 	}
+	for _, tt := range conditionTreeTests {
+		f.Add(tt.in)
+	}
+	for _, tt := range conditionErrorTests {
+		f.Add(tt.in)
+	}
 	f.Fuzz(func(t *testing.T, src string) {
 		if len(src) > 10000 {
 			t.Skip()
@@ -60,6 +66,12 @@ func FuzzParseRule(f *testing.F) {
 		if data, err := os.ReadFile(p); err == nil {
 			f.Add(data)
 		}
+	}
+	for _, tt := range parseValueTests {
+		f.Add([]byte(rule(tt.det + "    condition: sel\n")))
+	}
+	for _, tt := range parseErrorTests {
+		f.Add([]byte(tt.src))
 	}
 	f.Add([]byte(rule("    sel:\n        F|contains|all:\n            - a\n            - b\n        G|re|i: '^x'\n    keywords:\n        - evil\n    condition: sel or keywords\n")))
 	f.Add([]byte(rule("    sel:\n        F|windash|contains: ' -f '\n        H|base64offset|contains: abc\n        I|cidr: 10.0.0.0/8\n    condition: sel\n")))
