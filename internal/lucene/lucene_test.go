@@ -167,3 +167,31 @@ func TestConvertDeterministic(t *testing.T) {
 		t.Errorf("got %s, want %s", first[0], want)
 	}
 }
+
+// TestConvertExprOnly converts hand-built conditions without source text:
+// the binary Expr tree is flattened into pySigma's n-ary chains.
+func TestConvertExprOnly(t *testing.T) {
+	item := func(f, v string) *sigma.Search {
+		return &sigma.Search{Name: f, Groups: []*sigma.Group{{Items: []*sigma.Item{{Field: f, Values: []sigma.Value{sigma.ParseString(v)}}}}}}
+	}
+	id := func(n string) sigma.Expr { return &sigma.IdentExpr{Name: n} }
+	d := &sigma.Detection{Searches: []*sigma.Search{item("a", "1"), item("b", "2"), item("c", "3")}}
+	tests := []struct {
+		e    sigma.Expr
+		want string
+	}{
+		{&sigma.AndExpr{L: &sigma.AndExpr{L: id("a"), R: id("b")}, R: id("c")}, "a:1 AND b:2 AND c:3"},
+		{&sigma.OrExpr{L: id("a"), R: &sigma.AndExpr{L: id("b"), R: &sigma.NotExpr{X: id("c")}}}, "a:1 OR (b:2 AND (NOT c:3))"},
+		{&sigma.OfExpr{All: true, Pattern: "them", Them: true}, "a:1 AND b:2 AND c:3"},
+	}
+	for _, tt := range tests {
+		d.Conditions = []*sigma.Condition{{Expr: tt.e}}
+		got, err := Convert(&sigma.Rule{Detection: d}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got[0] != tt.want {
+			t.Errorf("%s: got %s, want %s", tt.e, got[0], tt.want)
+		}
+	}
+}

@@ -130,12 +130,20 @@ func condNode(d *sigma.Detection, c *sigma.Condition, searches map[string]*node)
 		if err == nil && p.tok.kind != tEOF {
 			err = fmt.Errorf("offset %d: unexpected %q", p.tok.off, p.tok.text)
 		}
-		if err != nil {
+		if err == nil {
+			return n, nil
+		}
+		if c.Expr == nil {
 			return nil, fmt.Errorf("condition %q: %w", c.Source, err)
 		}
-		return n, nil
+		// The parser accepted what this small parser does not: print the
+		// parser's tree (same meaning, maybe other parentheses).
 	}
-	return exprNode(d, c.Expr, searches)
+	n, err := exprNode(d, c.Expr, searches)
+	if err != nil {
+		return nil, fmt.Errorf("condition %q: %w", c.Source, err)
+	}
+	return n, nil
 }
 
 func exprNode(d *sigma.Detection, e sigma.Expr, searches map[string]*node) (*node, error) {
