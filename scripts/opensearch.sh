@@ -89,6 +89,10 @@ path.data: $DATA
 path.logs: $LOGS
 cluster.routing.allocation.disk.threshold_enabled: false
 action.destructive_requires_name: false
+# Sigma rules with hundreds of values make long query strings with many
+# clauses (SigmaHQ's Shai-Hulud package list: 39 kB, ~800 clauses).
+search.query.max_query_string_length: 1000000
+indices.query.bool.max_clause_count: 16384
 EOF
 }
 
@@ -136,7 +140,10 @@ start() {
       fi
       return 0
     fi
-    if ! running_pid >/dev/null && [ "$i" -gt 5 ]; then
+    # The pid file appears some seconds after the launcher returns; the
+    # node has died when the file is there but its process is not, or
+    # when no file appeared within a minute.
+    if { [ -f "$PIDFILE" ] || [ "$i" -gt 60 ]; } && ! running_pid >/dev/null; then
       log "node exited during start-up; last log lines:"
       tail -n 60 "$LOGS"/rangehunt-test.log >&2 2>/dev/null || true
       exit 1

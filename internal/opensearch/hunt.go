@@ -26,7 +26,9 @@ type HuntBackend struct {
 	// Since and Until bound @timestamp: Since <= t < Until. Zero values
 	// leave that side open.
 	Since, Until time.Time
-	// KeywordFields bind field-less keyword searches (default: lucene's).
+	// KeywordFields bind field-less keyword searches (default: the
+	// catch-all field rangehunt.all, which holds every value of the event,
+	// as the evaluator's keyword search sees it).
 	KeywordFields []string
 	// PageSize is the number of hits per page (default 1000).
 	PageSize int
@@ -41,10 +43,7 @@ func (b *HuntBackend) QueryFor(queries []string) map[string]any {
 	if len(queries) > 1 {
 		q = "(" + strings.Join(queries, ") OR (") + ")"
 	}
-	fields := b.KeywordFields
-	if len(fields) == 0 {
-		fields = lucene.DefaultKeywordFields
-	}
+	fields := b.keywordFields()
 	qs := map[string]any{"query_string": map[string]any{
 		"query":                  q,
 		"fields":                 fields,
@@ -65,6 +64,13 @@ func (b *HuntBackend) QueryFor(queries []string) map[string]any {
 		"must":   []any{qs},
 		"filter": []any{map[string]any{"range": map[string]any{"@timestamp": rng}}},
 	}}
+}
+
+func (b *HuntBackend) keywordFields() []string {
+	if len(b.KeywordFields) > 0 {
+		return b.KeywordFields
+	}
+	return DefaultFields
 }
 
 type huntHit struct {
@@ -96,7 +102,7 @@ func (b *HuntBackend) Run(ctx context.Context, rules []*sigma.Rule, emit func(hu
 	sources := map[string][]byte{} // index/id → event
 	var hits []huntHit
 	for i, r := range rules {
-		qs, err := lucene.Convert(r, lucene.Options{KeywordFields: b.KeywordFields})
+		qs, err := lucene.Convert(r, lucene.Options{KeywordFields: b.keywordFields()})
 		if err != nil {
 			st.RuleErrors = append(st.RuleErrors, fmt.Sprintf("%s: rule %s: %v", r.Path, ruleName(r), err))
 			continue

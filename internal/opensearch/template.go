@@ -22,6 +22,11 @@ const (
 	FieldFile       = "rangehunt.file" // keyword, case preserved: the path given to ingest
 	FieldLine       = "rangehunt.line" // long: 1-based line (element index for JSON arrays)
 	FieldID         = "rangehunt.id"   // keyword: the document id, the pagination tiebreaker
+	// FieldAll is the catch-all keyword field: every value of every event
+	// field is copied into it (copy_to; not in _source), so that Sigma
+	// keyword searches, which match any value of the event, can be bound
+	// to one field instead of expanding over all fields.
+	FieldAll = "rangehunt.all"
 )
 
 // CasedSuffix is the sub-field of every keyword field that keeps the
@@ -38,9 +43,10 @@ const NormalizerName = "rangehunt_lowercase"
 const ignoreAbove = 8191
 
 // DefaultFields is the narrow list of fields that query_string searches
-// when a query term names no field (Sigma keyword searches). It is set as
-// index.query.default_field so that no query expands to every field.
-var DefaultFields = []string{"message", "event.original", "process.command_line"}
+// when a query term names no field (Sigma keyword searches): the catch-all
+// field. It is set as index.query.default_field so that no query expands
+// to every field (and trips the clause limit).
+var DefaultFields = []string{FieldAll}
 
 // extraFields are fields rangehunt writes or queries that the ECS field
 // list of internal/ecsfields does not hold.
@@ -72,6 +78,7 @@ var extraFields = []ecsfields.Field{
 	{Name: FieldFile, Type: "raw_keyword"},
 	{Name: FieldLine, Type: "long"},
 	{Name: FieldID, Type: "raw_keyword"},
+	{Name: FieldAll, Type: "all"},
 }
 
 // fieldMapping maps one ECS type to the template's mapping. Every string
@@ -80,7 +87,17 @@ var extraFields = []ecsfields.Field{
 // wildcard semantics hold: see docs/opensearch.md); numbers become long or
 // double, and ip, date and boolean keep their types.
 func fieldMapping(typ string) map[string]any {
+	m := baseMapping(typ)
+	if typ != "raw_keyword" && typ != "all" {
+		m["copy_to"] = FieldAll
+	}
+	return m
+}
+
+func baseMapping(typ string) map[string]any {
 	switch typ {
+	case "all":
+		return keywordMapping()
 	case "keyword", "wildcard", "constant_keyword", "match_only_text", "text":
 		m := keywordMapping()
 		if typ == "match_only_text" || typ == "text" {
@@ -158,11 +175,30 @@ func Mappings() map[string]any {
 		}
 		props[parts[len(parts)-1]] = fieldMapping(f.Type)
 	}
+	kw := keywordMapping()
+	kw["copy_to"] = FieldAll
 	return map[string]any{
+		// Unknown string fields are keywords like the known ones (never
+		// dates or numbers guessed from their text); unknown numbers and
+		// booleans keep their JSON type. All feed the catch-all field.
+		"date_detection":    false,
+		"numeric_detection": false,
 		"dynamic_templates": []any{
 			map[string]any{"strings_as_keywords": map[string]any{
 				"match_mapping_type": "string",
-				"mapping":            keywordMapping(),
+				"mapping":            kw,
+			}},
+			map[string]any{"longs": map[string]any{
+				"match_mapping_type": "long",
+				"mapping":            map[string]any{"type": "long", "copy_to": FieldAll},
+			}},
+			map[string]any{"doubles": map[string]any{
+				"match_mapping_type": "double",
+				"mapping":            map[string]any{"type": "double", "copy_to": FieldAll},
+			}},
+			map[string]any{"booleans": map[string]any{
+				"match_mapping_type": "boolean",
+				"mapping":            map[string]any{"type": "boolean", "copy_to": FieldAll},
 			}},
 		},
 		"properties": root,
