@@ -295,7 +295,16 @@ func buildRule(s *scenario.Scenario, p *scenario.Procedure, platform string, c c
 			sels = append(sels, selection{"selection_cmdline", "process.command_line|contains", args})
 		}
 	} else {
+		// PowerShell starts a program by its resolved path: the command
+		// line (and so process.args[0]) is "C:\Windows\system32\whoami.exe",
+		// not the "whoami" typed; the executable selection covers it.
+		skipArgv0 := platform == "windows" && len(e.Chain) > 0 && e.Chain[len(e.Chain)-1] == "powershell" &&
+			!strings.ContainsAny(e.Args[0].Value, `\/`)
 		for i, a := range e.Args {
+			if i == 0 && skipArgv0 {
+				r.Dropped = append(r.Dropped, fmt.Sprintf("%q: PowerShell passes the resolved path as argv[0]", a.Value))
+				continue
+			}
 			switch {
 			case a.Static:
 				if why := usable(a.Value); why != "" {
