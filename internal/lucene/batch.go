@@ -168,6 +168,9 @@ func ConvertPaths(ctx context.Context, w io.Writer, paths []string, opt BatchOpt
 				}
 				continue
 			}
+			if strings.ContainsAny(q, "\n\r") && opt.Errors != nil {
+				fmt.Fprintf(opt.Errors, "%s: warning: a query holds a line break (a value or regex class with a newline), so it spans lines here; --json prints it on one line\n", path)
+			}
 			bw.WriteString(q)
 			bw.WriteByte('\n')
 		}
