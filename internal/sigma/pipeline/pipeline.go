@@ -489,3 +489,10 @@ func cloneExpr(e sigma.Expr) sigma.Expr {
 	}
 	return e
 }
+
+// ExpandPlaceholders returns a copy of r with its expand placeholders
+// replaced by values; a placeholder without values is an error wrapping
+// ErrPlaceholder.
+func ExpandPlaceholders(r *sigma.Rule, values map[string][]string) (*sigma.Rule, error) {
+	return Chain(&Pipeline{Name: "placeholders", Steps: []Step{{ID: "placeholders", Kind: Placeholders, Values: values}}}).Apply(r)
+}

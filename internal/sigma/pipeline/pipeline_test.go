@@ -237,3 +237,17 @@ steps:
 		t.Errorf("unknown pipeline: %v", err)
 	}
 }
+
+func TestExpandPlaceholders(t *testing.T) {
+	r := rule(sigma.Logsource{Product: "linux"}, item("User", sigma.Placeholder{Name: "Admins"}))
+	got, err := ExpandPlaceholders(r, map[string][]string{"Admins": {"root"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := got.Detection.Searches[0].Groups[0].Items[0].Values[0]; v.String() != "root" {
+		t.Errorf("got %v", v)
+	}
+	if _, err := ExpandPlaceholders(r, nil); !errors.Is(err, ErrPlaceholder) {
+		t.Errorf("no values: got %v", err)
+	}
+}
