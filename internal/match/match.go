@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/rangehunt/rangehunt/internal/ecs"
@@ -55,6 +56,11 @@ type Rule struct {
 	// reqs is the rule's prefilter: for each set, one of its needles
 	// must occur in its field, or the rule cannot match.
 	reqs [][]need
+	// reqIDs are the rule's requirement sets as indices into Set.reqSets,
+	// the most shared first: a set many rules share (such as the
+	// event-kind selection) is decided once per event and rules out whole
+	// families of rules before their own fields are scanned.
+	reqIDs []int
 }
 
 // need is a literal that must occur (case-folded) in a field.
@@ -72,6 +78,8 @@ type Set struct {
 	fields   *ecs.Fields
 	paths    []string
 	keywords bool
+	// reqSets are the distinct prefilter sets of all rules.
+	reqSets [][]need
 	// ac holds, per field slot (slotOf), the Aho–Corasick automaton over
 	// the needles of the field's contains and glob values, when there are
 	// enough of them to pay off.
@@ -106,12 +114,31 @@ func Compile(rules []*sigma.Rule) (*Set, []error) {
 	for f, pats := range c.needlePats {
 		s.ac[s.slotOf(f)] = newACMatcher(pats)
 	}
+	setIDs := map[string]int{}
+	uses := map[int]int{}
 	for _, r := range s.Rules {
+		seen := map[int]bool{}
 		for _, set := range r.reqs {
 			for i := range set {
 				set[i].slot = s.slotOf(set[i].field)
 			}
+			key := needKey(set)
+			id, ok := setIDs[key]
+			if !ok {
+				id = len(s.reqSets)
+				setIDs[key] = id
+				s.reqSets = append(s.reqSets, set)
+			}
+			if !seen[id] {
+				seen[id] = true
+				r.reqIDs = append(r.reqIDs, id)
+				uses[id]++
+			}
 		}
+	}
+	for _, r := range s.Rules {
+		ids := r.reqIDs
+		sort.SliceStable(ids, func(i, j int) bool { return uses[ids[i]] > uses[ids[j]] })
 	}
 	s.fields = ecs.NewFields(c.paths)
 	for i, p := range c.paths {
@@ -144,6 +171,8 @@ type Matcher struct {
 	kwJoin  []byte
 	acGen   []uint32
 	acBits  [][]uint64
+	setGen  []uint32
+	setVal  []bool
 	buf     []byte
 }
 
@@ -155,6 +184,8 @@ func (s *Set) NewMatcher() *Matcher {
 		fold:    make([][][]byte, len(s.paths)),
 		buf:     make([]byte, 0, 4096), // non-nil: an empty text is not a null
 		acGen:   make([]uint32, len(s.paths)+1),
+		setGen:  make([]uint32, len(s.reqSets)),
+		setVal:  make([]bool, len(s.reqSets)),
 		acBits:  make([][]uint64, len(s.paths)+1),
 	}
 }
@@ -173,7 +204,7 @@ func (m *Matcher) Match(raw []byte, dst []int) ([]int, error) {
 func (m *Matcher) MatchEvent(dst []int) []int {
 	m.reset()
 	for _, r := range m.set.Rules {
-		if m.reqsMet(r.reqs) && r.cond.eval(m) {
+		if m.reqsMet(r.reqIDs) && r.cond.eval(m) {
 			dst = append(dst, r.Index)
 		}
 	}
@@ -201,9 +232,8 @@ func (m *Matcher) reset() {
 			m.foldGen[i] = 0
 		}
 		m.kwGen, m.kwJGen = 0, 0
-		for i := range m.acGen {
-			m.acGen[i] = 0
-		}
+		clear(m.acGen)
+		clear(m.setGen)
 		m.gen = 1
 	}
 	m.buf = m.buf[:0]
@@ -271,28 +301,49 @@ func (m *Matcher) kwJoined() []byte {
 	return j
 }
 
-// reqsMet reports whether every requirement set has a needle present.
-func (m *Matcher) reqsMet(reqs [][]need) bool {
-	for _, set := range reqs {
-		ok := false
-		for i := range set {
-			n := &set[i]
-			var bits []uint64
-			if m.acGen[n.slot] == m.gen {
-				bits = m.acBits[n.slot]
-			} else {
-				bits = m.acHits(n.field)
+// reqsMet reports whether every requirement set (by id) has a needle
+// present; each set's answer is computed once per event.
+func (m *Matcher) reqsMet(ids []int) bool {
+	for _, id := range ids {
+		if m.setGen[id] == m.gen {
+			if !m.setVal[id] {
+				return false
 			}
-			if bits[n.id>>6]&n.mask != 0 {
-				ok = true
-				break
-			}
+			continue
 		}
+		ok := m.setMet(m.set.reqSets[id])
+		m.setGen[id], m.setVal[id] = m.gen, ok
 		if !ok {
 			return false
 		}
 	}
 	return true
+}
+
+func (m *Matcher) setMet(set []need) bool {
+	for i := range set {
+		n := &set[i]
+		var bits []uint64
+		if m.acGen[n.slot] == m.gen {
+			bits = m.acBits[n.slot]
+		} else {
+			bits = m.acHits(n.field)
+		}
+		if bits[n.id>>6]&n.mask != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// needKey identifies a requirement set.
+func needKey(set []need) string {
+	ks := make([]string, len(set))
+	for i, n := range set {
+		ks[i] = strconv.Itoa(n.field) + ":" + strconv.Itoa(n.id)
+	}
+	sort.Strings(ks)
+	return strings.Join(ks, ",")
 }
 
 // acHits returns the bitset of the needles of field f's automaton found
