@@ -258,14 +258,30 @@ func (p *parser) scalarPos(n *yaml.Node, off int) Pos {
 	}
 	switch n.Style {
 	case 0, yaml.DoubleQuotedStyle, yaml.SingleQuotedStyle:
-		if strings.IndexByte(v, '\n') >= 0 {
-			return nodePos(n)
+		if n.Style == 0 && strings.IndexByte(v, '\n') < 0 && p.lineHas(n, v) {
+			return Pos{Line: n.Line, Col: n.Column + utf8.RuneCountInString(v[:off])}
 		}
-		col := n.Column + utf8.RuneCountInString(v[:off])
-		if n.Style != 0 {
-			col++
+		if i, ok := p.nodeOffset(n); ok {
+			if n.Style != 0 {
+				i++ // opening quote
+			}
+			if i, ok := p.sourceOffset(n, i, off); ok {
+				return p.posAt(i)
+			}
 		}
-		return Pos{Line: n.Line, Col: col}
+		return nodePos(n)
+	case yaml.FoldedStyle:
+		p.buildLines()
+		if n.Line < len(p.lineStarts) {
+			i := p.lineStarts[n.Line] // the line after the '>' indicator
+			for i < len(p.data) && (p.data[i] == ' ' || p.data[i] == '\n') {
+				i++
+			}
+			if i, ok := p.sourceOffset(n, i, off); ok {
+				return p.posAt(i)
+			}
+		}
+		return nodePos(n)
 	case yaml.LiteralStyle:
 		lineIdx := strings.Count(v[:off], "\n")
 		lineStart := strings.LastIndexByte(v[:off], '\n') + 1
@@ -281,6 +297,81 @@ func (p *parser) scalarPos(n *yaml.Node, off int) Pos {
 		return Pos{Line: line, Col: indent + 1 + utf8.RuneCountInString(v[lineStart:off])}
 	}
 	return nodePos(n)
+}
+
+// nodeOffset returns the byte offset of a node's first character.
+func (p *parser) nodeOffset(n *yaml.Node) (int, bool) {
+	p.buildLines()
+	if n.Line < 1 || n.Line > len(p.lineStarts) {
+		return 0, false
+	}
+	i := p.lineStarts[n.Line-1]
+	for col := 1; col < n.Column; col++ {
+		if i >= len(p.data) || p.data[i] == '\n' {
+			return 0, false
+		}
+		_, size := utf8.DecodeRune(p.data[i:])
+		i += size
+	}
+	return i, true
+}
+
+// lineHas reports whether a plain single-line scalar's text is in the
+// source at its position (so columns can be counted directly).
+func (p *parser) lineHas(n *yaml.Node, v string) bool {
+	i, ok := p.nodeOffset(n)
+	return ok && bytes.HasPrefix(p.data[i:], []byte(v))
+}
+
+// sourceOffset maps byte offset off of a scalar's value to a byte offset
+// of the file, starting at file offset i (the value's first character) and
+// walking the source and the value together: a run of white
+// space and line breaks in the source stands for the folded white space
+// of the value; quotes and escapes are skipped.
+func (p *parser) sourceOffset(n *yaml.Node, i, off int) (int, bool) {
+	v := n.Value
+	isWS := func(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+	j := 0
+	for j < off {
+		if i >= len(p.data) {
+			return 0, false
+		}
+		c := p.data[i]
+		switch {
+		case c == v[j] && !(n.Style == yaml.DoubleQuotedStyle && c == '\\') && !(n.Style == yaml.SingleQuotedStyle && c == '\''):
+			i++
+			j++
+		case isWS(c) && isWS(v[j]):
+			for i < len(p.data) && isWS(p.data[i]) {
+				i++
+			}
+			for j < len(v) && isWS(v[j]) {
+				j++
+			}
+		case n.Style == yaml.SingleQuotedStyle && c == '\'' && i+1 < len(p.data) && p.data[i+1] == '\'' && v[j] == '\'':
+			i += 2
+			j++
+		case n.Style == yaml.DoubleQuotedStyle && c == '\\' && i+1 < len(p.data):
+			// One escape sequence stands for one character of the value.
+			i += 2
+			switch p.data[i-1] {
+			case 'x':
+				i += 2
+			case 'u':
+				i += 4
+			case 'U':
+				i += 8
+			}
+			_, size := utf8.DecodeRuneInString(v[j:])
+			j += size
+		default:
+			return 0, false
+		}
+	}
+	if j != off || i > len(p.data) {
+		return 0, false
+	}
+	return i, true
 }
 
 // resolve follows aliases, counting the nodes reached through them.

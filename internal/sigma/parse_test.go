@@ -335,3 +335,29 @@ func TestParseWarnings(t *testing.T) {
 		})
 	}
 }
+
+func TestConditionPositionStyles(t *testing.T) {
+	det := "    sel:\n        F: x\n    a'b:\n        G: y\n"
+	tests := []struct{ name, cond, want string }{
+		{"plain", "    condition: sel and nope\n", "t.yml:12:24"},
+		{"single quoted", "    condition: 'sel and nope'\n", "t.yml:12:25"},
+		{"single quoted with quote", "    condition: 'sel and a''b and nope'\n", "t.yml:12:34"},
+		{"double quoted with escape", "    condition: \"sel\\tand nope\"\n", "t.yml:12:26"},
+		{"plain multi-line", "    condition: sel\n        and not\n            nope\n", "t.yml:14:13"},
+		{"folded", "    condition: >\n        sel and\n        nope\n", "t.yml:14:9"},
+		{"literal", "    condition: |\n        sel and\n          nope\n", "t.yml:14:11"},
+		{"list entry", "    condition:\n        - sel\n        - sel or nope\n", "t.yml:14:18"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, errs := Parse("t.yml", []byte(rule(det+tt.cond)))
+			es := errs.Errors()
+			if len(es) == 0 {
+				t.Fatalf("no error")
+			}
+			if !strings.HasPrefix(es[0].Error(), tt.want+": ") || !strings.Contains(es[0].Msg, `"nope"`) {
+				t.Errorf("error %q, want it at %s", es[0], tt.want)
+			}
+		})
+	}
+}
