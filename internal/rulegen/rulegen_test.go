@@ -405,3 +405,31 @@ func containsStr(l []string, v string) bool {
 	}
 	return false
 }
+
+// TestDocsExample keeps docs/rulegen.md in step with the generator: it
+// must show every rule of the port-scan procedure and its Lucene query.
+func TestDocsExample(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/rulegen.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := scenario.Load("../../examples/scenario.yaml")
+	res := generate(t, s, Options{})
+	n := 0
+	for _, r := range res.Rules {
+		if r.Procedure != "46_port_scan" {
+			continue
+		}
+		n++
+		if !bytes.Contains(doc, bytes.TrimSpace(r.YAML)) {
+			t.Errorf("docs/rulegen.md lacks the current %s (copy it from testdata/golden/example.yml)", r.Path)
+		}
+		qs, _ := lucene.Convert(r.Sigma, lucene.Options{})
+		if len(qs) != 1 || !bytes.Contains(doc, []byte(qs[0])) {
+			t.Errorf("docs/rulegen.md lacks the Lucene query of %s", r.Path)
+		}
+	}
+	if n != 5 {
+		t.Errorf("%d port-scan rules, want 5", n)
+	}
+}
