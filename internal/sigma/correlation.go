@@ -126,19 +126,6 @@ func (p *parser) correlation(c *Correlation, n *yaml.Node) {
 	case correlationTypes[c.Type]:
 		p.errorf(pos, ErrParse, "%s correlation has no condition", c.Type)
 	}
-	// Aliases must name referenced rules.
-	for _, a := range c.Aliases {
-		for ref := range a.Fields {
-			if !contains(c.Rules, ref) {
-				p.errorf(pos, ErrReference, "alias %q maps rule %q, which the correlation does not reference", a.Name, ref)
-			}
-		}
-		for _, ref := range c.Rules {
-			if _, ok := a.Fields[ref]; !ok {
-				p.warnf(pos, "alias %q has no field for rule %q", a.Name, ref)
-			}
-		}
-	}
 }
 
 func contains(s []string, v string) bool {

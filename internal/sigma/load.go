@@ -200,6 +200,42 @@ func (c *Collection) Check() ErrorList {
 			visit(co)
 		}
 	}
+	// Aliases name the referenced rules (by name, as the spec says, or by
+	// id): each must be one of the correlation's rules.
+	for _, co := range c.Correlations {
+		referenced := map[*Meta]bool{}
+		for _, ref := range co.Rules {
+			if d, ok := lookup(ref); ok {
+				referenced[d.meta] = true
+			}
+		}
+		for _, a := range co.Aliases {
+			keys := make([]string, 0, len(a.Fields))
+			for k := range a.Fields {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			covered := map[*Meta]bool{}
+			for _, k := range keys {
+				d, ok := lookup(k)
+				switch {
+				case !ok && contains(co.Rules, k):
+					// already reported as an unknown reference
+				case !ok:
+					errs.add(co.Path, co.Pos, ErrReference, false, "alias %q maps unknown rule %q", a.Name, k)
+				case !referenced[d.meta]:
+					errs.add(co.Path, co.Pos, ErrReference, false, "alias %q maps rule %q, which the correlation does not reference", a.Name, k)
+				default:
+					covered[d.meta] = true
+				}
+			}
+			for _, ref := range co.Rules {
+				if d, ok := lookup(ref); ok && !covered[d.meta] {
+					errs.add(co.Path, co.Pos, nil, true, "alias %q has no field for rule %q", a.Name, ref)
+				}
+			}
+		}
+	}
 	for _, f := range c.Filters {
 		if f.FiltersAllRules() {
 			continue

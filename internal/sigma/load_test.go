@@ -124,8 +124,6 @@ func TestCorrelationErrors(t *testing.T) {
 			`t.yml:10:9: unknown correlation condition "ge"`, ErrParse},
 		{"op not a number", corrDoc("c1", "c1", "    type: event_count\n    rules: [base]\n    group-by: [a]\n    timespan: 1h\n    condition:\n        gte: many\n"),
 			`t.yml:10:14: correlation condition gte needs a number, not "many"`, ErrParse},
-		{"alias for unreferenced rule", corrDoc("c1", "c1", "    type: temporal\n    rules: [base, other]\n    group-by: [ip]\n    timespan: 1h\n    aliases:\n        ip:\n            base: a\n            third: b\n"),
-			`t.yml:5:5: alias "ip" maps rule "third", which the correlation does not reference`, ErrReference},
 		{"no rules", corrDoc("c1", "c1", "    type: event_count\n    group-by: [a]\n    timespan: 1h\n    condition: {gte: 1}\n"),
 			`t.yml:5:5: correlation has no rules`, ErrParse},
 		{"v1 timeframe", corrDoc("c1", "c1", "    type: event_count\n    rules: [base]\n    timeframe: 1h\n    condition: {gte: 1}\n"),
@@ -177,6 +175,15 @@ func TestLoadCrossChecks(t *testing.T) {
 			[]string{`sub/b.yml:1:1: duplicate id 11111111-1111-4111-8111-111111111111 (also the rule at a.yml:1)`}},
 		{"duplicate name", map[string]string{"a.yml": baseRule + "---\n" + strings.Replace(baseRule, "11111111-1111-4111-8111-111111111111", "33333333-3333-4333-8333-333333333333", 1)},
 			[]string{`a.yml:11:1: duplicate name "base" (also the rule at a.yml:1)`}},
+		{"alias for unknown rule", map[string]string{"a.yml": baseRule + "---\n" + strings.Replace(strings.Replace(baseRule, "name: base", "name: other", 1), "11111111-1111-4111-8111-111111111111", "55555555-5555-4555-8555-555555555555", 1) + "---\n" +
+			corrDoc("c-1", "c", "    type: temporal\n    rules: [base, other]\n    group-by: [ip]\n    timespan: 1h\n    aliases:\n        ip:\n            base: a\n            third: b\n            other: c\n")},
+			[]string{`a.yml:21:1: alias "ip" maps unknown rule "third"`}},
+		{"alias for unreferenced rule", map[string]string{"a.yml": baseRule + "---\n" + strings.Replace(strings.Replace(baseRule, "name: base", "name: other", 1), "11111111-1111-4111-8111-111111111111", "55555555-5555-4555-8555-555555555555", 1) + "---\n" +
+			corrDoc("c-1", "c", "    type: temporal\n    rules: [base]\n    group-by: [ip]\n    timespan: 1h\n    aliases:\n        ip:\n            base: a\n            other: c\n")},
+			[]string{`a.yml:21:1: alias "ip" maps rule "other", which the correlation does not reference`}},
+		{"alias by name for rules referenced by id", map[string]string{"a.yml": baseRule + "---\n" + strings.Replace(strings.Replace(baseRule, "name: base", "name: other", 1), "11111111-1111-4111-8111-111111111111", "55555555-5555-4555-8555-555555555555", 1) + "---\n" +
+			corrDoc("c-1", "c", "    type: temporal\n    rules: [11111111-1111-4111-8111-111111111111, 55555555-5555-4555-8555-555555555555]\n    group-by: [ip]\n    timespan: 1h\n    aliases:\n        ip:\n            base: a\n            other: c\n")},
+			nil},
 		{"reference to a filter", map[string]string{"a.yml": baseRule + "---\ntitle: F\nid: f-1\nname: filt\nlogsource:\n    product: linux\nfilter:\n    rules: [base]\n    sel:\n        U: x\n    condition: not sel\n---\n" +
 			corrDoc("c-1", "c", ec+"    rules: [filt]\n")},
 			[]string{`a.yml:22:1: correlation "C c" references "filt", which is a filter`}},
