@@ -613,11 +613,13 @@ func (p *parser) document(file *File, doc int, n *yaml.Node) {
 		case "action":
 			p.collection = nodePos(kv.key)
 			p.errorf(nodePos(kv.key), ErrUnsupportedV1, "v1 rule collection (action: %s) is unsupported since Sigma 2 (write one complete rule per document)", p.str(v, k))
-			return
 		}
 	}
 	d := &p.docs[len(p.docs)-1]
 	d.meta, d.kind = meta, kind
+	if p.collection.Line > 0 {
+		return // the v1 collection's first document
+	}
 	p.validateMeta(&meta, kind, pairs)
 	if correlation != nil && filter != nil {
 		p.errorf(meta.Pos, ErrParse, "a document cannot be both a correlation and a filter")
