@@ -25,6 +25,7 @@ const (
 	EndRST                      // a TCP reset
 )
 
+// String returns the reason in words, e.g. "fin".
 func (e EndReason) String() string {
 	switch e {
 	case EndInput:

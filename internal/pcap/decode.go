@@ -46,6 +46,7 @@ var reasonNames = [...]string{
 	ReasonBadUDPLength:  "bad-udp-length",
 }
 
+// String returns the reason as used in summaries, e.g. "bad-ihl".
 func (r Reason) String() string {
 	if int(r) < len(reasonNames) {
 		return reasonNames[r]

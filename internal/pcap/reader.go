@@ -43,6 +43,7 @@ const (
 	FormatPcapNG
 )
 
+// String returns "pcap" or "pcapng".
 func (f Format) String() string {
 	switch f {
 	case FormatPcap:
