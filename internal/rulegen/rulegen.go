@@ -204,14 +204,24 @@ func tooBroad(e *shell.Exec) string {
 	if name == "" && static == 0 {
 		return "program and arguments are only known at run time"
 	}
-	if len(e.Args) == 1 && (name == "sh" || name == "bash" || name == "dash" || name == "zsh") {
-		return "bare shell reading its script from stdin (the script's commands are mined instead)"
+	if static == 0 && interpreters[strings.ToLower(strings.TrimSuffix(name, ".exe"))] {
+		if len(e.Args) == 1 {
+			return "bare shell reading its script from stdin (the script's commands are mined instead)"
+		}
+		return "interpreter whose script and arguments are only known at run time: it would match every run"
 	}
 	return ""
 }
 
+// interpreters run scripts: without a known argument, a rule on one
+// matches every interactive or scripted use.
+var interpreters = map[string]bool{
+	"sh": true, "bash": true, "dash": true, "zsh": true, "ksh": true, "busybox": true, "python": true,
+	"python2": true, "python3": true, "perl": true, "ruby": true, "node": true, "php": true,
+	"cmd": true, "powershell": true, "pwsh": true,
+}
+
 var (
-	// volatileRE: values that name run-specific temporary objects.
 	ipLikeRE = regexp.MustCompile(`^[0-9a-fA-F:.]+(/[0-9]+)?$`)
 	tempRE   = regexp.MustCompile(`^(/tmp/|/var/tmp/|/dev/shm/|[A-Za-z]:\\(Windows\\)?Temp\\|%TEMP%)`)
 	urlRE    = regexp.MustCompile(`^[a-z]+://`)

@@ -164,3 +164,19 @@ func TestMineWindows(t *testing.T) {
 		}
 	}
 }
+
+func TestMinePowerShellExpressions(t *testing.T) {
+	src := "$owners = @{};\ngwmi win32_process |% {$owners[$_.handle] = $_.getowner().user};\n" +
+		"$ps = get-process | select processname,Id,@{l=\"Owner\";e={$owners[$_.id.tostring()]}};\n" +
+		"$x = nltest /dclist:; foreach($p in $ps) { ipconfig /all }"
+	r, err := Mine(src, "psh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := render(r)[1:]
+	want := []string{"gwmi␣win32_process | powershell | builtin", "% | powershell | builtin", "get-process | powershell | builtin",
+		"select␣processname␣Id | powershell | builtin", "nltest␣/dclist: | powershell | ", "ipconfig␣/all | powershell | "}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

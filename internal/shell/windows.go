@@ -346,8 +346,11 @@ func tokenizePS(src string) ([]psToken, error) {
 		case c == '$' && i+1 < len(src) && src[i+1] == '(':
 			toks = append(toks, psToken{kind: 'o', text: "(", col: col, line: line})
 			i += 2
-		case c == '@' && i+1 < len(src) && (src[i+1] == '(' || src[i+1] == '{'):
-			toks = append(toks, psToken{kind: 'o', text: string(src[i+1]), col: col, line: line})
+		case c == '@' && i+1 < len(src) && src[i+1] == '(':
+			toks = append(toks, psToken{kind: 'o', text: "(", col: col, line: line})
+			i += 2
+		case c == '@' && i+1 < len(src) && src[i+1] == '{':
+			toks = append(toks, psToken{kind: 'o', text: "@{", col: col, line: line}) // hashtable
 			i += 2
 		default:
 			j := i
@@ -390,11 +393,14 @@ var (
 	psKeywords = setOf("foreach if elseif else while for do switch function filter param try catch finally return " +
 		"break continue throw trap begin process end in until exit")
 	// psAliases are the default aliases of cmdlets (no process).
-	psAliases = setOf("% ? ac cat cd chdir clc clear cls copy cp cpi del dir echo erase fl foreach ft fw gc gci gcm " +
-		"gi gl gm gp gps group gsv gv h history icm iex ipal ipmo irm iwr kill ls measure mi mount move mp mv ni " +
-		"nv ogv popd ps pushd pwd r rd ren ri rm rmdir rp rv sal saps sc select set si sl sleep sls sort sp start " +
-		"spps stop-process sv tee type where wget curl write")
-	cmdletRE = regexp.MustCompile(`^[A-Za-z]+-[A-Za-z][A-Za-z0-9]*$`)
+	psAliases = setOf("% ? ac cat cd chdir clc clear cls copy cp cpi del dir echo epal epcsv erase fl foreach ft fw " +
+		"gal gc gcb gci gcim gcm gdr gi gin gjb gl gm gmo gp gps group gsn gsv gtz gu gv gwmi h history icm iex " +
+		"ihy ii ipal ipcsv ipmo irm iwmi iwr kill ls measure mi mount move mp mv nal ndr ni nmo nsn nv ogv popd ps " +
+		"pushd pwd r rbp rcjb rd rdr ren ri rjb rm rmdir rmo rni rnp rp rsn rv rvpa rwmi sajb sal saps sasv sbp sc " +
+		"scb select set shcm si sl sleep sls sort sp spjb spps spsv start stz sujb sv swmi tee trcm type where " +
+		"wget curl wjb write")
+	psAssignRE = regexp.MustCompile(`^[-+*/%?]?=$`)
+	cmdletRE   = regexp.MustCompile(`^[A-Za-z]+-[A-Za-z][A-Za-z0-9]*$`)
 )
 
 // MinePowerShell lists what a PowerShell script runs. Cmdlets, functions
@@ -417,7 +423,15 @@ func MinePowerShell(src, executor string) (*Result, error) {
 			{Value: "Bypass", Static: true}, {Value: "-C", Static: true}, {Value: src, Static: true}},
 		Interpreter: "powershell", Code: src, Pos: Pos{1, 1},
 	})
-	depth := 0
+	// stack holds the open brackets: 'p' ( ), 'b' { } script block,
+	// 'h' @{ } hashtable (whose statements are key = value, not commands).
+	var stack []byte
+	top := func() byte {
+		if len(stack) == 0 {
+			return 0
+		}
+		return stack[len(stack)-1]
+	}
 	expectCmd := true
 	group := 0
 	var cur *Exec
@@ -426,25 +440,40 @@ func MinePowerShell(src, executor string) (*Result, error) {
 		t := toks[i]
 		if t.kind == 'o' {
 			switch t.text {
-			case "(", "{":
-				depth++
+			case "(":
+				stack = append(stack, 'p')
 				expectCmd = true
+			case "{":
+				stack = append(stack, 'b')
+				expectCmd = true
+			case "@{":
+				stack = append(stack, 'h')
+				expectCmd = false
 			case ")", "}":
-				if depth == 0 {
+				if len(stack) == 0 {
 					return nil, &SyntaxError{Pos: Pos{t.line, t.col}, Msg: "unbalanced '" + t.text + "'"}
 				}
-				depth--
-				expectCmd = t.text == "}"
-			case ";", "|", "&&", "||":
-				expectCmd = true
-				if t.text == ";" && depth == 0 {
+				popped := top()
+				stack = stack[:len(stack)-1]
+				expectCmd = popped == 'b'
+			case ";":
+				expectCmd = top() != 'h'
+				if len(stack) == 0 {
 					group++
 				}
+			case "|", "&&", "||":
+				expectCmd = true
 			case "call":
 				expectCmd = true
 				continue
+			case ",":
+				continue // array argument: a,b
 			}
 			cur = nil
+			continue
+		}
+		if !expectCmd && cur == nil && t.kind == 'w' && top() != 'h' && psAssignRE.MatchString(t.text) {
+			expectCmd = true // $x = Get-Process: the value is a pipeline
 			continue
 		}
 		if expectCmd {
@@ -487,7 +516,7 @@ func MinePowerShell(src, executor string) (*Result, error) {
 			cur.Args = append(cur.Args, a)
 		}
 	}
-	if depth != 0 {
+	if len(stack) != 0 {
 		return nil, &SyntaxError{Pos: Pos{1, len(src) + 1}, Msg: "missing closing bracket"}
 	}
 	// Keywords: significant words of the script for command-line rules.
