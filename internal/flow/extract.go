@@ -161,10 +161,6 @@ func Extract(ctx context.Context, inputs []Input, w io.Writer, opts Options) (*S
 	if opts.Workers < 1 {
 		opts.Workers = 1
 	}
-	out := newWriter(w, &opts)
-	if err := out.header(); err != nil {
-		return sum, err
-	}
 	srcs := make([]*source, 0, len(inputs))
 	defer func() {
 		for _, s := range srcs {
@@ -187,6 +183,10 @@ func Extract(ctx context.Context, inputs []Input, w io.Writer, opts Options) (*S
 		srcs = append(srcs, s)
 	}
 
+	out := newWriter(w, &opts)
+	if err := out.header(); err != nil {
+		return sum, fmt.Errorf("writing flows: %w", err)
+	}
 	var sh shards
 	if opts.Workers == 1 {
 		sh = newInline(&opts, out)

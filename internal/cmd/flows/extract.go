@@ -122,7 +122,7 @@ func extractRun(ctx context.Context, opts *ExtractOptions) (err error) {
 	}
 	sum, err := flow.Extract(ctx, inputs, w, fo)
 	prog.Done()
-	if sum != nil {
+	if err == nil || sum.Packets > 0 {
 		sum.Report(opts.IO.ErrOut)
 	}
 	return err
