@@ -284,6 +284,10 @@ func Caldera(inputs []Input, opts Options) (*Result, error) {
 		if l.status != 0 {
 			res.warnf("%s: link status %d (not successful); kept", l.where, l.status)
 		}
+		platform := platformName(l.platform)
+		if platform == "" && (exe == "psh" || exe == "cmd") {
+			platform = "windows" // Caldera's psh and cmd executors run on Windows agents
+		}
 		n++
 		name := l.name
 		if name == "" {
