@@ -75,9 +75,13 @@ type group struct {
 	start  time.Time // window start for upper-bound conditions
 }
 
-func newCorrelator(rs *RuleSet) (*correlator, error) {
-	if len(rs.Correlations) == 0 {
-		return nil, nil
+// newCorrelator prepares the correlation rules of rs. Correlations that
+// cannot run (a referenced rule is not loaded, no timespan) are left out
+// and reported, one message each.
+func newCorrelator(rs *RuleSet) (*correlator, []string) {
+	corrs, errs := usableCorrelations(rs)
+	if len(corrs) == 0 {
+		return nil, errs
 	}
 	e := &correlator{byRule: map[*sigma.Rule][]*corrState{}, suppressed: map[*sigma.Rule]bool{}}
 	rulesByRef := map[string]*sigma.Rule{}
@@ -100,10 +104,7 @@ func newCorrelator(rs *RuleSet) (*correlator, error) {
 		paths = append(paths, p)
 		return len(paths) - 1
 	}
-	for _, c := range rs.Correlations {
-		if c.Timespan <= 0 && c.Type != "" {
-			return nil, fmt.Errorf("%s: correlation %s: timespan must be positive", c.Path, c.Title)
-		}
+	for _, c := range corrs {
 		cs := &corrState{c: c, ref: RefOf(&c.Meta), inputs: map[string]int{}, groups: map[string]*group{}, emit: true}
 		for _, op := range c.Condition.Ops {
 			if op.Op == "lt" || op.Op == "lte" || op.Op == "eq" || op.Op == "neq" {
@@ -171,7 +172,6 @@ func newCorrelator(rs *RuleSet) (*correlator, error) {
 				}
 				continue
 			}
-			return nil, fmt.Errorf("%s: correlation %s: referenced rule %q is not loaded", cs.c.Path, cs.c.Title, ref)
 		}
 	}
 	// A correlation referenced with generate: true by any parent is written.
@@ -184,7 +184,60 @@ func newCorrelator(rs *RuleSet) (*correlator, error) {
 	}
 	e.fields = ecs.NewFields(paths)
 	e.tsIdx = 0
-	return e, nil
+	return e, errs
+}
+
+// usableCorrelations returns the correlations whose references all
+// resolve (to loaded rules or to usable correlations), with a message for
+// each one left out.
+func usableCorrelations(rs *RuleSet) ([]*sigma.Correlation, []string) {
+	known := map[string]bool{}
+	for _, r := range rs.Rules {
+		for _, n := range refsOf(&r.Meta) {
+			known[n] = true
+		}
+	}
+	ok := map[*sigma.Correlation]bool{}
+	var errs []string
+	reason := map[*sigma.Correlation]string{}
+	// Iterate to a fixed point: chains resolve bottom-up.
+	for changed := true; changed; {
+		changed = false
+		for _, c := range rs.Correlations {
+			if ok[c] {
+				continue
+			}
+			if c.Timespan <= 0 {
+				reason[c] = "timespan must be positive"
+				continue
+			}
+			missing := ""
+			for _, ref := range c.Rules {
+				if !known[ref] {
+					missing = ref
+					break
+				}
+			}
+			if missing != "" {
+				reason[c] = fmt.Sprintf("referenced rule %q is not loaded (or could not be compiled)", missing)
+				continue
+			}
+			ok[c] = true
+			changed = true
+			for _, n := range refsOf(&c.Meta) {
+				known[n] = true
+			}
+		}
+	}
+	var out []*sigma.Correlation
+	for _, c := range rs.Correlations {
+		if ok[c] {
+			out = append(out, c)
+		} else {
+			errs = append(errs, fmt.Sprintf("%s: correlation %s: %s", c.Path, c.Title, reason[c]))
+		}
+	}
+	return out, errs
 }
 
 // refsOf returns the names a rule may be referenced by.

@@ -101,7 +101,7 @@ type Stats struct {
 	// not be run (compile or conversion errors), one message each.
 	Rules      int
 	RuleErrors []string
-	// Hits counts matches per rule (or correlation) name.
+	// Hits counts matches per rule (or correlation): "id  title".
 	Hits map[string]int64
 }
 
@@ -128,19 +128,12 @@ type Backend interface {
 // correlation without generate suppresses them, and correlation matches) is
 // written to out as one JSON line.
 func Run(ctx context.Context, backend Backend, rs *RuleSet, out io.Writer) (Stats, error) {
-	eng, err := newCorrelator(rs)
-	if err != nil {
-		return Stats{}, err
-	}
+	eng, corrErrs := newCorrelator(rs)
 	hits := map[string]int64{}
 	bw := bufio.NewWriterSize(out, 256<<10)
 	w := &matchWriter{prefix: map[*sigma.Rule][]byte{}}
 	write := func(m Match) error {
-		name := m.Rule.ID
-		if name == "" {
-			name = m.Rule.Title
-		}
-		hits[name]++
+		hits[strings.TrimSpace(m.Rule.ID+"  "+m.Rule.Title)]++
 		line, err := w.append(m)
 		if err != nil {
 			return err
@@ -163,7 +156,7 @@ func Run(ctx context.Context, backend Backend, rs *RuleSet, out io.Writer) (Stat
 		err = fmt.Errorf("write match: %w", ferr)
 	}
 	st.Hits = hits
-	st.RuleErrors = append(append([]string(nil), rs.Errors...), st.RuleErrors...)
+	st.RuleErrors = append(append(append([]string(nil), rs.Errors...), corrErrs...), st.RuleErrors...)
 	return st, err
 }
 

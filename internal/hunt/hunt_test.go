@@ -427,3 +427,75 @@ detection:
 		t.Errorf("stats: workers 1 %+v, workers 4 %+v", st1, st4)
 	}
 }
+
+func TestCorrelationMissingReference(t *testing.T) {
+	rs := parseRules(t, failedLogin)
+	f, errs := sigma.Parse("c.yml", []byte(`title: Orphan
+id: bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb
+correlation:
+  type: event_count
+  rules: [no_such_rule]
+  timespan: 1m
+  condition: {gte: 1}
+`))
+	if errs.Err() != nil {
+		t.Fatal(errs)
+	}
+	rs.Correlations = f.Correlations
+	logs := writeEvents(t, []string{ev(0, `"event":{"outcome":"failure"}`)})
+	lines, _, st := runHunt(t, rs, 1, logs)
+	if len(lines) != 1 || lines[0].Correlation != nil {
+		t.Errorf("lines = %+v, want the one rule match", lines)
+	}
+	if len(st.RuleErrors) != 1 || !strings.Contains(st.RuleErrors[0], `"no_such_rule" is not loaded`) {
+		t.Errorf("rule errors = %v", st.RuleErrors)
+	}
+}
+
+// TestCorrelationMemoryBounded feeds many groups over a long time: groups
+// whose windows have ended are freed as the stream advances.
+func TestCorrelationMemoryBounded(t *testing.T) {
+	rs := parseRules(t, failedLogin+`---
+title: Many failed logins
+id: 22222222-2222-2222-2222-222222222222
+correlation:
+  type: event_count
+  rules: [failed_login]
+  group-by: [user.name]
+  timespan: 1m
+  condition: {lt: 2}
+`)
+	eng, errs := newCorrelator(rs)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	fired := 0
+	write := func(m Match) error {
+		if m.Correlation != nil {
+			fired++
+		}
+		return nil
+	}
+	maxGroups := 0
+	for i := 0; i < 20000; i++ {
+		raw := ev(i, fmt.Sprintf(`"event":{"outcome":"failure"},"user":{"name":"u%d"}`, i))
+		m := Match{Source: rs.Rules[0], Event: []byte(raw), EventRef: EventRef{File: "x", Line: int64(i + 1)}}
+		if err := eng.feed(m, write); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(eng.corrs[0].groups); n > maxGroups {
+			maxGroups = n
+		}
+	}
+	if err := eng.flush(write); err != nil {
+		t.Fatal(err)
+	}
+	// One event per second, 1 m windows, a sweep every 1024 events.
+	if maxGroups > 1024+61 {
+		t.Errorf("open groups peaked at %d: state is not evicted", maxGroups)
+	}
+	// Each user has one login in its window: count 1 < 2 fires for all.
+	if fired != 20000 {
+		t.Errorf("fired %d, want 20000", fired)
+	}
+}
