@@ -248,7 +248,7 @@ func Caldera(inputs []Input, opts Options) (*Result, error) {
 			res.warnf("%s: agent %s is gone and not in the report: host named %s", l.where, l.paw, host)
 		}
 		if hosts[host] == nil {
-			hosts[host] = &scenario.Host{Name: host, Role: "agent", Platform: platformName(l.platform)}
+			hosts[host] = &scenario.Host{Name: host, Role: "agent", Platform: hostPlatform(l.platform, l.executor)}
 			if !known && opts.Report != nil {
 				res.warnf("%s: agent %s (%s) is not in the report's host_group: no IP addresses", l.where, l.paw, host)
 			}
@@ -284,10 +284,7 @@ func Caldera(inputs []Input, opts Options) (*Result, error) {
 		if l.status != 0 {
 			res.warnf("%s: link status %d (not successful); kept", l.where, l.status)
 		}
-		platform := platformName(l.platform)
-		if platform == "" && (exe == "psh" || exe == "cmd") {
-			platform = "windows" // Caldera's psh and cmd executors run on Windows agents
-		}
+		platform := hostPlatform(l.platform, exe)
 		n++
 		name := l.name
 		if name == "" {
@@ -301,7 +298,7 @@ func Caldera(inputs []Input, opts Options) (*Result, error) {
 			Targets:  targetsIn(l.command, hosts[host].IPs),
 			Start:    st.UTC(),
 			End:      et.UTC(),
-			Platform: platformName(l.platform),
+			Platform: platform,
 			Commands: []scenario.Command{{Payload: strings.TrimRight(l.command, "\n"), Executor: exe}},
 		}
 		if l.attack.TechniqueID != "" {
@@ -323,4 +320,17 @@ func contains(list []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// hostPlatform is the platform a link ran on: its own, else implied by
+// the executor (Caldera's psh and cmd executors run on Windows agents).
+func hostPlatform(platform, executor string) string {
+	if p := platformName(platform); p != "" {
+		return p
+	}
+	switch strings.ToLower(executor) {
+	case "psh", "cmd", "powershell", "command_prompt":
+		return "windows"
+	}
+	return ""
 }
