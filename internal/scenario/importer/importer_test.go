@@ -216,3 +216,20 @@ func TestAtomicSubstitute(t *testing.T) {
 		t.Errorf("only %d tests", n)
 	}
 }
+
+func TestCalderaPlatformFromExecutor(t *testing.T) {
+	ev := `[{"command": "whoami", "plaintext_command": "whoami", "delegated_timestamp": "2024-03-05T14:10:00Z",
+  "finished_timestamp": "2024-03-05T14:10:02Z", "status": 0, "platform": "", "executor": "cmd",
+  "agent_metadata": {"paw": "p1", "host": "ws"}, "ability_metadata": {"ability_name": "Who"},
+  "operation_metadata": {"operation_name": "op"}, "attack_metadata": {"tactic": "discovery", "technique_id": "T1033"}}]`
+	res, err := Caldera([]Input{{Name: "ev.json", Data: []byte(ev)}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := res.Scenario.Procedures[0]; p.Platform != "windows" || p.ID != "01_who" {
+		t.Errorf("procedure %+v", p)
+	}
+	if h := res.Scenario.HostByName("ws"); h == nil || h.Platform != "windows" {
+		t.Errorf("host %+v", h)
+	}
+}
