@@ -97,14 +97,44 @@ func (e *Exec) Name() string {
 // String renders the argv in shell-like notation for messages.
 func (e *Exec) String() string {
 	parts := make([]string, len(e.Args))
+	windows := len(e.Chain) > 0 && (e.Chain[0] == "cmd" || e.Chain[0] == "powershell")
 	for i, a := range e.Args {
-		if a.Static {
+		switch {
+		case a.Static && windows:
+			parts[i] = quoteWindows(a.Value)
+		case a.Static:
 			parts[i] = quote(a.Value)
-		} else {
+		default:
 			parts[i] = a.Value // source text of an expansion
 		}
 	}
 	return strings.Join(parts, " ")
+}
+
+// quoteWindows quotes for a Windows command line (CommandLineToArgvW).
+func quoteWindows(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t\"") {
+		return s
+	}
+	var b strings.Builder
+	b.WriteByte('"')
+	bs := 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			bs++
+			continue
+		case '"':
+			b.WriteString(strings.Repeat(`\`, 2*bs+1))
+		default:
+			b.WriteString(strings.Repeat(`\`, bs))
+		}
+		bs = 0
+		b.WriteByte(s[i])
+	}
+	b.WriteString(strings.Repeat(`\`, 2*bs))
+	b.WriteByte('"')
+	return b.String()
 }
 
 func quote(s string) string {

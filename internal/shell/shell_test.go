@@ -180,3 +180,18 @@ func TestMinePowerShellExpressions(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestQuoteWindowsRoundTrip: Exec.String of a Windows exec splits back
+// into the same argv with SplitCmdLine.
+func TestQuoteWindowsRoundTrip(t *testing.T) {
+	for _, argv := range [][]string{
+		{`C:\Program Files\x.exe`, "/a", "b c"},
+		{"a", `tricky\"q`, `trail\`, `sp ace\`, ""},
+	} {
+		e := Exec{Chain: []string{"cmd"}, Args: toArgs(argv)}
+		got := SplitCmdLine(e.String())
+		if strings.Join(got, "|") != strings.Join(argv, "|") || len(got) != len(argv) {
+			t.Errorf("%q -> %s -> %q", argv, e.String(), got)
+		}
+	}
+}
