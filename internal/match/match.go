@@ -78,8 +78,9 @@ type Set struct {
 	fields   *ecs.Fields
 	paths    []string
 	keywords bool
-	// reqSets are the distinct prefilter sets of all rules.
-	reqSets [][]need
+	// reqSets are the distinct prefilter sets of all rules, as bit masks
+	// over the fields' needle bitsets.
+	reqSets []reqSet
 	// ac holds, per field slot (slotOf), the Aho–Corasick automaton over
 	// the needles of the field's contains and glob values, when there are
 	// enough of them to pay off.
@@ -127,7 +128,7 @@ func Compile(rules []*sigma.Rule) (*Set, []error) {
 			if !ok {
 				id = len(s.reqSets)
 				setIDs[key] = id
-				s.reqSets = append(s.reqSets, set)
+				s.reqSets = append(s.reqSets, maskOf(set))
 			}
 			if !seen[id] {
 				seen[id] = true
@@ -320,17 +321,56 @@ func (m *Matcher) reqsMet(ids []int) bool {
 	return true
 }
 
-func (m *Matcher) setMet(set []need) bool {
-	for i := range set {
-		n := &set[i]
-		var bits []uint64
-		if m.acGen[n.slot] == m.gen {
-			bits = m.acBits[n.slot]
-		} else {
-			bits = m.acHits(n.field)
+// reqSet is a requirement set as masks: per field, the words of its
+// needle bitset to test.
+type reqSet []fieldMask
+
+type fieldMask struct {
+	field, slot int
+	words       []wordMask
+}
+
+type wordMask struct {
+	idx  int
+	mask uint64
+}
+
+func maskOf(set []need) reqSet {
+	var rs reqSet
+	for _, n := range set {
+		i := 0
+		for i < len(rs) && rs[i].slot != n.slot {
+			i++
 		}
-		if bits[n.id>>6]&n.mask != 0 {
-			return true
+		if i == len(rs) {
+			rs = append(rs, fieldMask{field: n.field, slot: n.slot})
+		}
+		fm := &rs[i]
+		j := 0
+		for j < len(fm.words) && fm.words[j].idx != n.id>>6 {
+			j++
+		}
+		if j == len(fm.words) {
+			fm.words = append(fm.words, wordMask{idx: n.id >> 6})
+		}
+		fm.words[j].mask |= n.mask
+	}
+	return rs
+}
+
+func (m *Matcher) setMet(set reqSet) bool {
+	for i := range set {
+		fm := &set[i]
+		var bits []uint64
+		if m.acGen[fm.slot] == m.gen {
+			bits = m.acBits[fm.slot]
+		} else {
+			bits = m.acHits(fm.field)
+		}
+		for _, w := range fm.words {
+			if bits[w.idx]&w.mask != 0 {
+				return true
+			}
 		}
 	}
 	return false
