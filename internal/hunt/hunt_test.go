@@ -2,6 +2,7 @@ package hunt
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -497,5 +498,46 @@ correlation:
 	// Each user has one login in its window: count 1 < 2 fires for all.
 	if fired != 20000 {
 		t.Errorf("fired %d, want 20000", fired)
+	}
+}
+
+// TestInputFormats runs the same events as NDJSON, gzip-compressed NDJSON
+// and a JSON array (nested and dotted keys mixed): the same matches.
+func TestInputFormats(t *testing.T) {
+	rs := parseRules(t, twoRules)
+	evs := []string{
+		ev(0, `"process":{"name":"curl"}`),
+		ev(1, `"process.name":"CHMOD"`),
+		ev(2, `"process":{"name":"ls"}`),
+		ev(3, `"process":{"name":["bash","curl"]}`),
+	}
+	dir := t.TempDir()
+	nd := filepath.Join(dir, "e.ndjson")
+	os.WriteFile(nd, []byte(strings.Join(evs, "\n")+"\n"), 0o644)
+	gz := filepath.Join(dir, "e.ndjson.gz")
+	var zb bytes.Buffer
+	zw := gzip.NewWriter(&zb)
+	zw.Write([]byte(strings.Join(evs, "\n") + "\n"))
+	zw.Close()
+	os.WriteFile(gz, zb.Bytes(), 0o644)
+	arr := filepath.Join(dir, "e.json")
+	os.WriteFile(arr, []byte("[\n  "+strings.Join(evs, ",\n  ")+"\n]\n"), 0o644)
+	var outs []string
+	for _, p := range []string{nd, gz, arr} {
+		lines, _, st := runHunt(t, rs, 1, p)
+		var got []string
+		for _, l := range lines {
+			got = append(got, fmt.Sprintf("%s@%d", l.Rule.Title, l.Line))
+		}
+		if st.Events != 4 {
+			t.Errorf("%s: %d events", p, st.Events)
+		}
+		outs = append(outs, strings.Join(got, ","))
+	}
+	want := "Download@1,Execute@2,Download@4"
+	for i, o := range outs {
+		if o != want {
+			t.Errorf("input %d: %s, want %s", i, o, want)
+		}
 	}
 }
