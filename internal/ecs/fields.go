@@ -88,8 +88,16 @@ type edge struct {
 
 // child returns the child for segment seg, or nil.
 func (n *node) child(seg []byte) *node {
+	if len(seg) == 0 {
+		for i := range n.children {
+			if n.children[i].seg == "" {
+				return n.children[i].next
+			}
+		}
+		return nil
+	}
 	for i := range n.children {
-		if e := &n.children[i]; len(e.seg) == len(seg) && e.seg == string(seg) {
+		if e := &n.children[i]; len(e.seg) == len(seg) && e.seg[0] == seg[0] && e.seg == string(seg) {
 			return e.next
 		}
 	}
@@ -273,22 +281,42 @@ func (x *extractor) object(i int, n *node, depth int) (int, error) {
 		if i >= len(b) || b[i] != '"' {
 			return 0, extractErr("expected object key", i)
 		}
-		e, esc := endOfString(b, i+1)
-		if e < 0 {
+		// Keys are short: one byte loop finds the end and notes dots and
+		// escapes.
+		e, dot, esc := i+1, false, false
+		for e < len(b) {
+			c := b[e]
+			if c == '"' {
+				break
+			}
+			if c == '\\' {
+				esc = true
+				e++
+			} else if c == '.' {
+				dot = true
+			}
+			e++
+		}
+		if e >= len(b) {
 			return 0, extractErr("unterminated object key", i)
 		}
 		var child *node
 		if n != nil {
-			key := b[i+1 : e-1]
-			if esc {
+			key := b[i+1 : e]
+			switch {
+			case esc:
 				var err error
 				if x.ev.key, err = appendUnescaped(x.ev.key[:0], key, i+1); err != nil {
 					return 0, err
 				}
-				key = x.ev.key
+				child = n.walk(x.ev.key)
+			case dot:
+				child = n.walk(key)
+			default:
+				child = n.child(key)
 			}
-			child = n.walk(key)
 		}
+		e++
 		i = skipSpace(b, e)
 		if i >= len(b) || b[i] != ':' {
 			return 0, extractErr("expected ':' after object key", i)
