@@ -29,6 +29,11 @@ func newACMatcher(patterns [][]byte) *acMatcher {
 	}
 	a.nclass++
 	nc := a.nclass
+	// Needles are case-folded: an ASCII upper-case letter goes to its
+	// lower-case letter's class, so ASCII text can be scanned unfolded.
+	for c := 'A'; c <= 'Z'; c++ {
+		a.classes[c] = a.classes[c+'a'-'A']
+	}
 	// Trie.
 	trie := [][]int32{make([]int32, nc)}
 	out := [][]int32{nil}
@@ -80,6 +85,28 @@ func newACMatcher(patterns [][]byte) *acMatcher {
 		a.delta[i] = e
 	}
 	return a
+}
+
+// scanRaw is scan on unfolded text: exact for ASCII text (upper-case
+// letters share their lower-case class). It stops and returns false at
+// the first non-ASCII byte; hits found up to there stand (the folded text
+// holds them too), and the caller scans the folded text.
+func (a *acMatcher) scanRaw(text []byte, hits []uint64) bool {
+	row := int32(0)
+	delta := a.delta
+	for _, c := range text {
+		if c >= 0x80 {
+			return false
+		}
+		e := delta[row+a.classes[c]]
+		row = e >> 1
+		if e&1 != 0 {
+			for _, id := range a.out[int(row)/a.nclass] {
+				hits[id>>6] |= 1 << (uint(id) & 63)
+			}
+		}
+	}
+	return true
 }
 
 // scan marks in hits (a bitset of npattern bits) every pattern found in

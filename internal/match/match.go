@@ -402,12 +402,15 @@ func (m *Matcher) acHits(f int) []uint64 {
 	} else {
 		clear(bits)
 	}
-	if f == kwField {
-		a.scan(m.kwJoined(), bits)
-		return bits
-	}
-	for _, t := range m.folded(f) {
-		a.scan(t, bits)
+	// Scan the raw text (ASCII: no folding needed); fold only the values
+	// holding other bytes.
+	vals := m.values(f)
+	for i := range vals {
+		t, ok := textOf(&vals[i])
+		if !ok || a.scanRaw(t, bits) {
+			continue
+		}
+		a.scan(m.folded(f)[i], bits)
 	}
 	return bits
 }
