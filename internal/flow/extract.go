@@ -17,6 +17,12 @@ type Labeler interface {
 	Label(f *Flow) string
 }
 
+// ConstLabel is a Labeler that gives every flow the same label.
+type ConstLabel string
+
+// Label returns the constant.
+func (c ConstLabel) Label(*Flow) string { return string(c) }
+
 // Progress receives the number of input bytes consumed; a nil
 // *iostreams.Progress works (its methods are nil-safe).
 type Progress interface {

@@ -27,6 +27,7 @@ type ExtractOptions struct {
 	IdleTimeout     time.Duration
 	InactiveTimeout time.Duration
 	Workers         int
+	Label           string
 }
 
 func newCmdExtract(f *cmdutil.Factory) *cobra.Command {
@@ -71,6 +72,7 @@ is the same on every run and for any --workers.`,
 	fl.DurationVar(&opts.FlowTimeout, "flow-timeout", def.FlowTimeout, "end a flow when a packet comes this long after its first packet (0: off)")
 	fl.DurationVar(&opts.IdleTimeout, "idle-timeout", def.IdleTimeout, "activity timeout: gaps longer than this split Active/Idle periods (0: off)")
 	fl.DurationVar(&opts.InactiveTimeout, "inactive-timeout", 0, "end a flow after this long without packets (0: off)")
+	fl.StringVar(&opts.Label, "label", "", "value of the Label column for every flow (default empty)")
 	fl.IntVar(&opts.Workers, "workers", 1, "flow-table shards (0: one per CPU); output is identical for any value")
 	return cmd
 }
@@ -86,6 +88,9 @@ func extractRun(ctx context.Context, opts *ExtractOptions) (err error) {
 		InactiveTimeout: opts.InactiveTimeout,
 		Workers:         opts.Workers,
 		Format:          format,
+	}
+	if opts.Label != "" {
+		fo.Labeler = flow.ConstLabel(opts.Label)
 	}
 	if fo.Workers == 0 {
 		fo.Workers = runtime.GOMAXPROCS(0)
