@@ -33,13 +33,14 @@ func (k Kind) String() string {
 	return "Kind(" + strconv.Itoa(int(k)) + ")"
 }
 
-// Value is one leaf of an event.
+// Value is one leaf of an event. (Str comes first so that a Value takes 32
+// bytes, not 40.)
 type Value struct {
-	Kind Kind
 	// Str holds a string's unescaped bytes, or a number's JSON text. It
 	// may alias the event passed to Extract or the Event's own buffer:
 	// valid until the next Extract into the same Event.
 	Str  []byte
+	Kind Kind
 	Bool bool
 }
 
@@ -79,6 +80,33 @@ func (v Value) String() string {
 type node struct {
 	field    int // index of the path ending here, or -1
 	children []edge
+	// table is an open-addressing hash table of child index+1 (0: empty
+	// slot), a power of two at least twice len(children).
+	table []uint16
+}
+
+// segHash hashes a non-empty segment for node.table.
+func segHash(seg []byte) uint {
+	return uint(seg[0])*31 + uint(seg[len(seg)-1])*7 + uint(len(seg))*131
+}
+
+// index rebuilds the hash table after a child was added.
+func (n *node) index() {
+	size := 8
+	for size < 2*len(n.children) {
+		size *= 2
+	}
+	n.table = make([]uint16, size)
+	for i, e := range n.children {
+		if e.seg == "" {
+			continue
+		}
+		h := segHash([]byte(e.seg)) & uint(size-1)
+		for n.table[h] != 0 {
+			h = (h + 1) & uint(size-1)
+		}
+		n.table[h] = uint16(i + 1)
+	}
 }
 
 type edge struct {
@@ -96,12 +124,16 @@ func (n *node) child(seg []byte) *node {
 		}
 		return nil
 	}
-	for i := range n.children {
-		if e := &n.children[i]; len(e.seg) == len(seg) && e.seg[0] == seg[0] && e.seg == string(seg) {
+	mask := uint(len(n.table) - 1)
+	for h := segHash(seg) & mask; ; h = (h + 1) & mask {
+		k := n.table[h]
+		if k == 0 {
+			return nil
+		}
+		if e := &n.children[k-1]; e.seg == string(seg) {
 			return e.next
 		}
 	}
-	return nil
 }
 
 // walk follows a possibly dotted key ("parent.name") from n: each
@@ -132,6 +164,7 @@ type Fields struct {
 // the first occurrence of each path.
 func NewFields(paths []string) *Fields {
 	f := &Fields{root: node{field: -1}}
+	f.root.index()
 	for _, p := range paths {
 		if f.Index(p) >= 0 {
 			continue
@@ -141,7 +174,9 @@ func NewFields(paths []string) *Fields {
 			next := n.child([]byte(seg))
 			if next == nil {
 				next = &node{field: -1}
+				next.index()
 				n.children = append(n.children, edge{seg: seg, next: next})
+				n.index()
 			}
 			n = next
 		}
@@ -281,23 +316,8 @@ func (x *extractor) object(i int, n *node, depth int) (int, error) {
 		if i >= len(b) || b[i] != '"' {
 			return 0, extractErr("expected object key", i)
 		}
-		// Keys are short: one byte loop finds the end and notes dots and
-		// escapes.
-		e, dot, esc := i+1, false, false
-		for e < len(b) {
-			c := b[e]
-			if c == '"' {
-				break
-			}
-			if c == '\\' {
-				esc = true
-				e++
-			} else if c == '.' {
-				dot = true
-			}
-			e++
-		}
-		if e >= len(b) {
+		e, dot, esc := endOfKey(b, i+1)
+		if e < 0 {
 			return 0, extractErr("unterminated object key", i)
 		}
 		var child *node

@@ -37,7 +37,8 @@ var special = func() (t [256]bool) {
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 func skipSpace(b []byte, i int) int {
-	for i < len(b) && isSpace(b[i]) {
+	// Compact JSON has no space: test the common case with one compare.
+	for i < len(b) && b[i] <= ' ' && isSpace(b[i]) {
 		i++
 	}
 	return i
@@ -365,6 +366,46 @@ func endOfString(b []byte, i int) (int, bool) {
 		esc = true
 		if i += 2; i > n {
 			return -1, esc
+		}
+	}
+}
+
+// endOfKey returns the index of the closing quote of the object key whose
+// contents start at b[i] (-1 if unterminated), and whether the key holds a
+// dot or a backslash.
+func endOfKey(b []byte, i int) (int, bool, bool) {
+	dot, esc := false, false
+	n := len(b)
+	for {
+		for i+8 <= n {
+			x := binary.LittleEndian.Uint64(b[i:])
+			q := x ^ (lsb * '"')
+			s := x ^ (lsb * '\\')
+			d := x ^ (lsb * '.')
+			if m := ((q-lsb)&^q | (s-lsb)&^s | (d-lsb)&^d) & msb; m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				goto found
+			}
+			i += 8
+		}
+		for i < n && b[i] != '"' && b[i] != '\\' && b[i] != '.' {
+			i++
+		}
+		if i >= n {
+			return -1, dot, esc
+		}
+	found:
+		switch b[i] {
+		case '"':
+			return i, dot, esc
+		case '.':
+			dot = true
+			i++
+		default:
+			esc = true
+			if i += 2; i > n {
+				return -1, dot, esc
+			}
 		}
 	}
 }
