@@ -1,4 +1,4 @@
-// Package sigma holds the "rangehunt flows" commands.
+// Package flows holds the "rangehunt flows" commands.
 package flows
 
 import (

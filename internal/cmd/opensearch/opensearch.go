@@ -1,4 +1,4 @@
-// Package sigma holds the "rangehunt opensearch" commands.
+// Package opensearch holds the "rangehunt opensearch" commands.
 package opensearch
 
 import (

@@ -1,4 +1,4 @@
-// Package sigma holds the "rangehunt rules" commands.
+// Package rules holds the "rangehunt rules" commands.
 package rules
 
 import (

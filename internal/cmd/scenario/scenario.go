@@ -1,4 +1,4 @@
-// Package sigma holds the "rangehunt scenario" commands.
+// Package scenario holds the "rangehunt scenario" commands.
 package scenario
 
 import (
