@@ -29,7 +29,7 @@ type fetchSpec struct {
 
 // objectSize is the size of a file served by the attacker's nginx.
 var attackFiles = map[string]int{
-	"/nmap": 1_412_608, "/hydra": 612_352, "/agent": 894_976, "/passwords.txt": 412,
+	"/nmap": 641_208, "/hydra": 282_352, "/agent": 424_976, "/passwords.txt": 412,
 	"/rw.py": 1_337, "/Exploit.class": 1_246,
 }
 
@@ -404,7 +404,7 @@ func (s *sim) curlRun(p *proc, t int64) int64 {
 		}
 		size, ok := attackFiles[u.Path]
 		if !ok {
-			size = 2_000 + s.rng.IntN(40_000)
+			size = 2_000 + s.rng.IntN(20_000)
 		}
 		f := fetchSpec{url: a, proxy: proxy, headers: headers, size: size, ctype: "application/octet-stream", ua: ua}
 		end = s.httpFetch(end+ms, p.h, p, f, p.lbl)

@@ -200,11 +200,11 @@ func (s *sim) aptRun(p *proc, t int64) int64 {
 	h := p.h
 	m := s.spawn(h, p, []string{"/usr/lib/apt/methods/http"}, "/usr/lib/apt/methods/http", p.cwd, h.user("root"), t+5*ms, p.lbl, false, false)
 	end := t + 10*ms
-	n := 2 + s.rng.IntN(3)
+	n := 1 + s.rng.IntN(3)
 	for i := 0; i < n; i++ {
 		path := []string{"/debian/dists/bookworm/InRelease", "/debian-security/dists/bookworm-security/InRelease",
 			"/debian/dists/bookworm-updates/InRelease", "/debian/pool/main/o/openssl/libssl3_3.0.15-1~deb12u1_amd64.deb"}[i%4]
-		f := fetchSpec{url: "http://deb.debian.org" + path, proxy: s.w.proxy, size: 8_000 + s.rng.IntN(150_000),
+		f := fetchSpec{url: "http://deb.debian.org" + path, proxy: s.w.proxy, size: 2_000 + s.rng.IntN(30_000),
 			ctype: "application/octet-stream", ua: "Debian APT-HTTP/1.3 (2.6.1)"}
 		if h == s.w.proxy {
 			f.proxy = nil

@@ -184,14 +184,14 @@ func (s *sim) browse(h *host, t int64) {
 	ff := h.daemons["firefox"]
 	site := s.rng.IntN(len(s.w.sites))
 	name := s.w.siteNames[site]
-	n := 1 + s.rng.IntN(5)
+	n := 1 + s.rng.IntN(4)
 	for i := 0; i < n; i++ {
 		scheme := "https"
 		if s.rng.IntN(5) == 0 {
 			scheme = "http"
 		}
 		f := fetchSpec{url: scheme + "://" + name + sitePaths[s.rng.IntN(len(sitePaths))], proxy: s.w.proxy,
-			size: 500 + s.rng.IntN(60_000), ctype: "text/html; charset=utf-8", ua: "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"}
+			size: 300 + s.rng.IntN(12_000), ctype: "text/html; charset=utf-8", ua: "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"}
 		t = s.httpFetch(t, h, ff, f, 0) + 200*ms + s.rng.Int64N(8*sec)
 	}
 }
@@ -205,7 +205,7 @@ func (s *sim) webVisitor(h *host, t int64) {
 		p := paths[s.rng.IntN(len(paths))]
 		ts.send(ts.t+300*us, true, httpRequest("GET", p, "172.16.0.10:8080", []string{"User-Agent: Mozilla/5.0 (Windows NT 10.0; Win64; x64)", "Accept: text/html"}, 0), 0, false, 0)
 		at := ts.t + 3*ms + s.rng.Int64N(30*ms)
-		size := 800 + s.rng.IntN(20_000)
+		size := 600 + s.rng.IntN(8_000)
 		hdr := []byte(strings.Replace(string(httpResponse(200, "Apache-Coyote/1.1", "text/html;charset=UTF-8", size, s.httpDate(at))), "Connection: close\r\n", "", 1))
 		ts.send(at, false, hdr, size, false, 0)
 		ts.t += 500*ms + s.rng.Int64N(3*sec)

@@ -56,7 +56,7 @@ var DefaultStart = time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
 // Defaults of Options.
 const (
 	DefaultDuration     = time.Hour
-	DefaultBenignRate   = 1.0
+	DefaultBenignRate   = 0.5
 	DefaultWorkstations = 3
 )
 
@@ -249,7 +249,13 @@ func (s *sim) run(ctx context.Context) (err error) {
 	return s.writeScenario()
 }
 
+// queuePeak, when set (by tests), receives the largest queue length.
+var queuePeak *int
+
 func (s *sim) loopOne() {
+	if queuePeak != nil && len(s.q) > *queuePeak {
+		*queuePeak = len(s.q)
+	}
 	it := s.q.pop()
 	if it.t >= s.end {
 		s.q = s.q[:0]

@@ -1,0 +1,68 @@
+package simulate
+
+import (
+	"context"
+	"io"
+	"testing"
+	"time"
+)
+
+type discardSink struct{}
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
+
+func (discardSink) Create(string) (io.WriteCloser, error) { return nopCloser{io.Discard}, nil }
+
+// BenchmarkSimulate measures generation speed without disk I/O: one
+// iteration is one simulated hour of florama at benign rate 200 (about
+// 1.5 million events and 3 million packets).
+//
+//	go test ./internal/simulate -run '^$' -bench Simulate -benchtime 1x -count 5 | benchstat -
+func BenchmarkSimulate(b *testing.B) {
+	for _, rate := range []float64{benchRate} {
+		b.Run("rate="+ftoa(rate), func(b *testing.B) {
+			b.ReportAllocs()
+			var events, packets, bytes int64
+			for i := 0; i < b.N; i++ {
+				st, err := Run(context.Background(), discardSink{}, Options{Seed: uint64(i + 1), Duration: time.Hour, BenignRate: rate})
+				if err != nil {
+					b.Fatal(err)
+				}
+				events += st.Events
+				packets += st.Packets
+				for _, n := range st.Files {
+					bytes += n
+				}
+			}
+			sec := b.Elapsed().Seconds()
+			b.SetBytes(bytes / int64(b.N))
+			b.ReportMetric(float64(events)/sec, "events/s")
+			b.ReportMetric(float64(packets)/sec, "packets/s")
+			b.ReportMetric(float64(events)/float64(b.N), "events/op")
+			b.ReportMetric(float64(packets)/float64(b.N), "packets/op")
+		})
+	}
+}
+
+func ftoa(f float64) string {
+	if f == float64(int64(f)) {
+		return itoa(int64(f))
+	}
+	return "x"
+}
+
+func itoa(n int64) string {
+	if n == 0 {
+		return "0"
+	}
+	var b []byte
+	for n > 0 {
+		b = append([]byte{byte('0' + n%10)}, b...)
+		n /= 10
+	}
+	return string(b)
+}
+
+var benchRate = 40.0

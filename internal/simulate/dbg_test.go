@@ -1,5 +1,0 @@
-package simulate
-
-import "os"
-
-func testOut() string { return os.Getenv("SIM_OUT") }
