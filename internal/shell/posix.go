@@ -43,13 +43,17 @@ var (
 type miner struct {
 	res   *Result
 	funcs map[string]bool
+	// vars holds the shell variables assigned a value known before
+	// running (X=/tmp/nmap); later "$X" expands to it. A variable assigned
+	// a dynamic value, read, or used as a loop variable is removed.
+	vars  map[string]string
 	depth int
 }
 
 // MinePOSIX parses a POSIX/bash command and lists what it runs. executor
 // names the shell that runs the text (sh, bash); it starts every chain.
 func MinePOSIX(src, executor string) (*Result, error) {
-	m := &miner{res: &Result{}, funcs: map[string]bool{}}
+	m := &miner{res: &Result{}, funcs: map[string]bool{}, vars: map[string]string{}}
 	f, err := parsePOSIX(src)
 	if err != nil {
 		return nil, err
@@ -127,7 +131,7 @@ func (m *miner) stmt(s *syntax.Stmt, c ctx) {
 		m.stmt(x.X, c)
 		m.stmt(x.Y, c)
 	case *syntax.Subshell:
-		m.stmts(x.Stmts, c)
+		m.sub(func() { m.stmts(x.Stmts, c) })
 	case *syntax.Block:
 		m.stmts(x.Stmts, c)
 	case *syntax.IfClause:
@@ -143,6 +147,7 @@ func (m *miner) stmt(s *syntax.Stmt, c ctx) {
 			for _, w := range wi.Items {
 				m.wordSubst(w, c)
 			}
+			delete(m.vars, wi.Name.Value)
 		}
 		m.stmts(x.Do, c)
 	case *syntax.CaseClause:
@@ -163,6 +168,9 @@ func (m *miner) stmt(s *syntax.Stmt, c ctx) {
 			}
 			if a.Name != nil {
 				args = append(args, Arg{Value: a.Name.Value, Static: true})
+				if a.Value != nil {
+					m.assign(a)
+				}
 			}
 		}
 		m.add(Exec{Args: args, Builtin: true, Chain: c.chain, Pos: c.at(s.Pos()), Group: c.group, Via: c.via})
@@ -192,7 +200,7 @@ func flattenPipe(s *syntax.Stmt) []*syntax.Stmt {
 // "echo <b64> | base64 -d | sh" or "echo 'id' | bash".
 func (m *miner) pipeline(stages []*syntax.Stmt, c ctx) {
 	for _, st := range stages {
-		m.stmt(st, c)
+		m.sub(func() { m.stmt(st, c) }) // each stage runs in a subshell
 	}
 	var text string
 	have, encoded := false, false
@@ -229,7 +237,7 @@ func (m *miner) pipeline(stages []*syntax.Stmt, c ctx) {
 			if !have {
 				// base64 -d <<< PAYLOAD
 				if w := hereString(st); w != nil {
-					if a := evalWord(w); a.Static {
+					if a := m.evalWord(w); a.Static {
 						text, have = a.Value, true
 					}
 				}
@@ -307,7 +315,9 @@ func (m *miner) nested(text string, c ctx) {
 		return
 	}
 	m.depth++
-	defer func() { m.depth-- }()
+	saved := m.vars
+	m.vars = map[string]string{} // a new shell: unexported variables are not seen
+	defer func() { m.depth--; m.vars = saved }()
 	for _, st := range f.Stmts {
 		m.stmt(st, c)
 	}
@@ -321,10 +331,10 @@ func (m *miner) wordSubst(w *syntax.Word, c ctx) {
 	syntax.Walk(w, func(n syntax.Node) bool {
 		switch x := n.(type) {
 		case *syntax.CmdSubst:
-			m.stmts(x.Stmts, ctx{chain: c.chain, group: c.group, via: "command substitution", pos: c.pos})
+			m.sub(func() { m.stmts(x.Stmts, ctx{chain: c.chain, group: c.group, via: "command substitution", pos: c.pos}) })
 			return false
 		case *syntax.ProcSubst:
-			m.stmts(x.Stmts, ctx{chain: c.chain, group: c.group, via: "process substitution", pos: c.pos})
+			m.sub(func() { m.stmts(x.Stmts, ctx{chain: c.chain, group: c.group, via: "process substitution", pos: c.pos}) })
 			return false
 		}
 		return true
@@ -333,10 +343,40 @@ func (m *miner) wordSubst(w *syntax.Word, c ctx) {
 
 func (m *miner) add(e Exec) { m.res.Execs = append(m.res.Execs, e) }
 
+// sub runs f in a subshell: variables it assigns do not reach the caller.
+func (m *miner) sub(f func()) {
+	saved := make(map[string]string, len(m.vars))
+	for k, v := range m.vars {
+		saved[k] = v
+	}
+	f()
+	m.vars = saved
+}
+
+// assign records a variable assignment of the current shell.
+func (m *miner) assign(a *syntax.Assign) {
+	if a.Name == nil {
+		return
+	}
+	if a.Value == nil || a.Append || a.Index != nil || a.Array != nil {
+		if a.Value == nil && a.Array == nil && !a.Append && a.Index == nil && !a.Naked {
+			m.vars[a.Name.Value] = "" // X=
+			return
+		}
+		delete(m.vars, a.Name.Value)
+		return
+	}
+	if v := m.evalWord(a.Value); v.Static {
+		m.vars[a.Name.Value] = v.Value
+	} else {
+		delete(m.vars, a.Name.Value)
+	}
+}
+
 func (m *miner) evalArgs(words []*syntax.Word) []Arg {
 	out := make([]Arg, 0, len(words))
 	for _, w := range words {
-		out = append(out, evalWord(w))
+		out = append(out, m.evalWord(w))
 	}
 	return out
 }
@@ -350,7 +390,7 @@ func (m *miner) call(x *syntax.CallExpr, s *syntax.Stmt, c ctx) {
 		if a.Name != nil {
 			v := ""
 			if a.Value != nil {
-				v = evalWord(a.Value).Value
+				v = m.evalWord(a.Value).Value
 			}
 			env = append(env, a.Name.Value+"="+v)
 		}
@@ -359,7 +399,10 @@ func (m *miner) call(x *syntax.CallExpr, s *syntax.Stmt, c ctx) {
 		m.wordSubst(w, c)
 	}
 	if len(x.Args) == 0 {
-		return // pure assignment: no program
+		for _, a := range x.Assigns {
+			m.assign(a) // pure assignment: no program, the shell's variables change
+		}
+		return
 	}
 	args := m.evalArgs(x.Args)
 	m.exec(args, env, c, c.at(s.Pos()), s)
@@ -408,7 +451,7 @@ func (m *miner) exec(args []Arg, env []string, c ctx, p Pos, s *syntax.Stmt) {
 					}
 				}
 				if r.Op == syntax.WordHdoc {
-					if a := evalWord(r.Word); a.Static {
+					if a := m.evalWord(r.Word); a.Static {
 						m.add(e)
 						m.nested(a.Value, c.with(name, "here-string", p))
 						return
@@ -429,8 +472,19 @@ func (m *miner) exec(args []Arg, env []string, c ctx, p Pos, s *syntax.Stmt) {
 	m.wrapped(name, args, c, p)
 }
 
-// builtin follows builtins that run other commands: exec, command, eval.
+// builtin follows builtins that run other commands (exec, command,
+// eval) and forgets variables that builtins set at run time.
 func (m *miner) builtin(name string, args []Arg, c ctx, p Pos) {
+	switch name {
+	case "read", "unset", "mapfile", "readarray", "getopts", "printf", "let", "local", "declare", "typeset", "export", "readonly":
+		for _, a := range args[1:] {
+			v := a.Value
+			if i := strings.IndexByte(v, '='); i > 0 {
+				v = v[:i]
+			}
+			delete(m.vars, v)
+		}
+	}
 	switch name {
 	case "exec":
 		rest := skipOpts(args[1:], setOf("-a"))
@@ -570,7 +624,9 @@ func baseName(s string) string {
 // evalWord computes a word's value with quote removal; parts that depend
 // on the run (expansions, substitutions, globs, tilde, braces) make it
 // non-static.
-func evalWord(w *syntax.Word) Arg {
+func (m *miner) evalWord(w *syntax.Word) Arg { return evalWord(w, m.vars) }
+
+func evalWord(w *syntax.Word, vars map[string]string) Arg {
 	var b strings.Builder
 	static := true
 	prefixEnd, suffixStart := -1, 0
@@ -612,8 +668,20 @@ func evalWord(w *syntax.Word) Arg {
 					b.WriteString(unescapeDbl(l.Value))
 					continue
 				}
+				if v, ok := knownParam(p, vars); ok {
+					b.WriteString(v) // quoted: no splitting or globbing
+					continue
+				}
 				dyn(printNode(p))
 			}
+		case *syntax.ParamExp:
+			// Unquoted: the value is split and globbed, so only a value
+			// without blanks or glob characters stays one known word.
+			if v, ok := knownParam(x, vars); ok && v != "" && !strings.ContainsAny(v, " \t\n*?[") {
+				b.WriteString(v)
+				continue
+			}
+			dyn(printNode(part))
 		default:
 			dyn(printNode(part))
 		}
@@ -630,6 +698,18 @@ func evalWord(w *syntax.Word) Arg {
 		a.Suffix = s[suffixStart:]
 	}
 	return a
+}
+
+// knownParam returns the value of a plain $NAME / ${NAME} expansion of a
+// variable with a known value.
+func knownParam(p syntax.WordPart, vars map[string]string) (string, bool) {
+	pe, ok := p.(*syntax.ParamExp)
+	if !ok || vars == nil || pe.Param == nil || pe.Excl || pe.Length || pe.Width || pe.Index != nil ||
+		pe.Slice != nil || pe.Repl != nil || pe.Names != 0 || pe.Exp != nil || pe.NestedParam != nil {
+		return "", false
+	}
+	v, ok := vars[pe.Param.Value]
+	return v, ok
 }
 
 func evalHdoc(r *syntax.Redirect) Arg {

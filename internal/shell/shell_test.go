@@ -73,6 +73,13 @@ func TestMinePOSIX(t *testing.T) {
 		{`for p in {1..3}; do (2>/dev/null echo >/dev/tcp/h/$p) && echo open; done`, []string{"echo | sh | builtin", "echo␣open | sh | builtin"}},
 		{`eval "id -u"; exec ls; command -v nmap`, []string{"eval␣id -u | sh | builtin", "id␣-u | sh | via=eval", "exec␣ls | sh | builtin", "ls | sh | via=exec", "command␣-v␣nmap | sh | builtin"}},
 		{"bash <<'EOF'\nwhoami\nEOF", []string{"bash | sh | ", "whoami | sh>bash | via=here-document"}},
+		// Variables with values known before running are expanded.
+		{`N=/tmp/nmap; chmod +x $N; "$N" -Pn; ( M=1 ); ls $M`, []string{"chmod␣+x␣/tmp/nmap | sh | ", "/tmp/nmap␣-Pn | sh | ", "ls␣$M | sh | dyn($M||)"}},
+		{`for i in a b; do X=$i; ls $X; done`, []string{"ls␣$X | sh | dyn($X||)"}},
+		{`X="a b"; ls $X "$X"`, []string{"ls␣$X␣a b | sh | dyn($X||)"}},
+		{`X=1; sh -c "ls $X" ; sh -c 'ls $X'; read X; ls $X`, []string{"sh␣-c␣ls 1 | sh | sh-code=ls 1", "ls␣1 | sh>sh | via=sh -c",
+			"sh␣-c␣ls $X | sh | sh-code=ls $X", "ls␣$X | sh>sh | via=sh -c,dyn($X||)", "read␣X | sh | builtin", "ls␣$X | sh | dyn($X||)"}},
+		{`export D=/dev/shm; cp x $D/y`, []string{"export␣D | sh | builtin", "cp␣x␣/dev/shm/y | sh | "}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
