@@ -13,6 +13,9 @@ import (
 // Options.MaxLineBytes says otherwise.
 const DefaultMaxLineBytes = 16 << 20
 
+// maxMaxLineBytes caps Options.MaxLineBytes (1 GiB).
+const maxMaxLineBytes = 1 << 30
+
 // initialBufSize is the Reader's first buffer; it grows up to
 // MaxLineBytes plus one read chunk for long records.
 const initialBufSize = 128 << 10
@@ -22,7 +25,8 @@ type Options struct {
 	// MaxLineBytes bounds one record (an NDJSON line without its newline,
 	// or one element of a JSON array file). Longer records are skipped
 	// while being read, in constant memory, and counted as "line too
-	// long". Zero means DefaultMaxLineBytes.
+	// long". Zero means DefaultMaxLineBytes; values above 1 GiB mean 1 GiB.
+	// The Reader's buffer grows up to about this size plus 128 KiB.
 	MaxLineBytes int
 	// Strict makes Next return a *ParseError for a malformed record
 	// instead of skipping it. The record is still counted, and the next
@@ -128,6 +132,9 @@ func Open(path string, opts Options) (*Reader, error) {
 func NewReader(r io.Reader, name string, opts Options) (*Reader, error) {
 	if opts.MaxLineBytes <= 0 {
 		opts.MaxLineBytes = DefaultMaxLineBytes
+	}
+	if opts.MaxLineBytes > maxMaxLineBytes {
+		opts.MaxLineBytes = maxMaxLineBytes
 	}
 	rd := &Reader{name: name, opts: opts, src: r}
 	size := initialBufSize
@@ -410,7 +417,6 @@ func (r *Reader) nextLine() (Record, *ParseError, bool) {
 		r.skip(rEmptyLine, start, 0, "")
 		return Record{}, nil, false
 	}
-	start += int64(lead)
 	why, at, what := r.v.validate(raw)
 	if why != rOK && end == r.w && r.gzEOF {
 		// The last, partial record of a gzip stream that ends early.
@@ -418,10 +424,11 @@ func (r *Reader) nextLine() (Record, *ParseError, bool) {
 		why, what = rTruncated, "gzip stream ends early: "+what
 	}
 	if why != rOK {
-		return Record{}, r.skip(why, start, at, what), false
+		// Columns count from the start of the line.
+		return Record{}, r.skip(why, start, at+lead, what), false
 	}
 	r.read++
-	return Record{Raw: raw, Line: r.line, Offset: start}, nil, false
+	return Record{Raw: raw, Line: r.line, Offset: start + int64(lead)}, nil, false
 }
 
 // discardLine drops the rest of an over-long line without buffering it.

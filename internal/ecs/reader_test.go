@@ -36,6 +36,8 @@ var readerCases = []readerCase{
 	{name: "no final newline", in: "{\"a\":1}\n{\"b\":2}", events: []int64{1, 2}},
 	{name: "CRLF", in: "{\"a\":1}\r\n{\"b\":2}\r\n", events: []int64{1, 2}},
 	{name: "surrounding space", in: "  {\"a\":1} \t\n", events: []int64{1}},
+	{name: "column counts leading space", in: "   {\"a\" 1}",
+		skipped: map[string]int64{ReasonMalformed: 1}, errs: []wantErr{{1, 9, ErrMalformed}}},
 	{name: "byte order mark", in: "\xef\xbb\xbf{\"a\":1}\n", events: []int64{1}},
 	{name: "empty input", in: ""},
 	{name: "blank lines", in: "\n{\"a\":1}\n   \n\r\n{\"b\":2}\n\n",
