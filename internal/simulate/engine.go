@@ -99,6 +99,19 @@ type outFile struct {
 	runLbl   uint16
 	runStart int64
 	pcap     *pcapwrite.Writer
+	cw       *countWriter
+}
+
+// countWriter counts the bytes written to a file.
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // truthRuns writes "file,first,last,label" rows.
@@ -227,7 +240,8 @@ func (s *sim) create(name string) (*outFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", name, err)
 	}
-	f := &outFile{name: name, w: bufio.NewWriterSize(wc, 256<<10), c: wc}
+	cw := &countWriter{w: wc}
+	f := &outFile{name: name, w: bufio.NewWriterSize(cw, 256<<10), c: wc, cw: cw}
 	s.files = append(s.files, f)
 	return f, nil
 }

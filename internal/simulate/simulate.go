@@ -170,7 +170,7 @@ func Run(ctx context.Context, sink Sink, opts Options) (Stats, error) {
 	err := s.run(ctx)
 	st := Stats{Events: s.events, Packets: s.packets, Files: map[string]int64{}}
 	for _, f := range s.files {
-		st.Files[f.name] = f.bytes
+		st.Files[f.name] = f.cw.n
 	}
 	if s.att != nil {
 		st.Procedures = len(s.att.spans)
