@@ -51,3 +51,32 @@ not json
 	// line 4 - name=[sh] args=[] parent=[cron]
 	// read 4, events 3, skipped map[malformed JSON:1]
 }
+
+// Strict mode returns each malformed record as a *ParseError and goes on
+// with the next one.
+func ExampleOptions_strict() {
+	input := "{\"a\":1}\n{\"a\" 1}\n{\"a\":\"\xff\"}\n[1]\n{\"a\":2}"
+	r, err := ecs.NewReader(strings.NewReader(input), "events.ndjson", ecs.Options{Strict: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for {
+		rec, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			fmt.Println(err)
+			continue
+		}
+		fmt.Printf("line %d: %s\n", rec.Line, rec.Raw)
+	}
+	fmt.Println(r.Stats().Skipped)
+	// Output:
+	// line 1: {"a":1}
+	// events.ndjson: line 2, column 6 (offset 13): malformed JSON: invalid character '1' after object key, expected ':'
+	// events.ndjson: line 3, column 7 (offset 22): invalid UTF-8
+	// events.ndjson: line 4, column 1 (offset 26): not a JSON object
+	// line 5: {"a":2}
+	// map[invalid UTF-8:1 malformed JSON:1 not a JSON object:1]
+}
