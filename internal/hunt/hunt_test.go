@@ -541,3 +541,42 @@ func TestInputFormats(t *testing.T) {
 		}
 	}
 }
+
+// TestCorrelationFieldsMapped: a correlation written with Sigma field names
+// (group-by User) over an ecs_linux rule groups by the mapped ECS field.
+func TestCorrelationFieldsMapped(t *testing.T) {
+	f, errs := sigma.Parse("c.yml", []byte(`title: Sudo
+name: sudo_exec
+logsource: {category: process_creation, product: linux}
+detection:
+  sel:
+    Image|endswith: /sudo
+  condition: sel
+---
+title: Sudo burst
+id: cccccccc-cccc-cccc-cccc-cccccccccccc
+correlation:
+  type: event_count
+  rules: [sudo_exec]
+  group-by: [User]
+  timespan: 1m
+  condition: {gte: 2}
+`))
+	if errs.Err() != nil {
+		t.Fatal(errs)
+	}
+	rs, err := NewRuleSet(f.Rules, f.Correlations, LoadOptions{Pipeline: "ecs_linux"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := `"event":{"category":"process","type":"start"},"process":{"executable":"/usr/bin/sudo"}`
+	logs := writeEvents(t, []string{
+		ev(0, start+`,"user":{"name":"alice"}`),
+		ev(1, start+`,"user":{"name":"bob"}`),
+		ev(2, start+`,"user":{"name":"alice"}`),
+	})
+	cs := corrLines(mustLines(runHunt(t, rs, 1, logs)))
+	if len(cs) != 1 || cs[0].Correlation.Group["User"] != "alice" || fmt.Sprint(lineNums(cs[0].Correlation)) != "[1 3]" {
+		t.Fatalf("got %+v", cs)
+	}
+}
