@@ -215,7 +215,7 @@ func WriteSummary(w io.Writer, st Stats, elapsed time.Duration) {
 	if elapsed > 0 && st.Bytes > 0 {
 		rate = fmt.Sprintf(", %.1f MB/s", float64(st.Bytes)/1e6/elapsed.Seconds())
 	}
-	fmt.Fprintf(w, "events: %d read, %d matched, %d skipped (%d bytes in %s%s)\n",
+	fmt.Fprintf(w, "events: %d read, %d matched; %d records skipped (%d bytes in %s%s)\n",
 		st.Events, st.Matched, total(st.Skipped), st.Bytes, elapsed.Round(time.Millisecond), rate)
 	for _, k := range sortedKeys(st.Skipped) {
 		fmt.Fprintf(w, "  skipped %d: %s\n", st.Skipped[k], k)

@@ -85,7 +85,8 @@ func TestHuntCommand(t *testing.T) {
 		for _, want := range []string{
 			"rules: 1 run, 1 failed",
 			"rules.yml:17:21: invalid regular expression",
-			"events: 3 read, 2 matched, 1 skipped",
+			"  skipped 1: truncated",
+			"events: 3 read, 2 matched; 1 records skipped",
 			"       2  0f6b2b4e-1c33-4a55-9a7e-3f2d1c0b9e11",
 		} {
 			if !strings.Contains(errOut, want) {
