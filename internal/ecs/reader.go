@@ -148,6 +148,9 @@ func NewReader(r io.Reader, name string, opts Options) (*Reader, error) {
 	// Sniff gzip on the raw bytes.
 	for rd.w < 2 && rd.fill() {
 	}
+	if rd.err != nil {
+		return nil, rd.err
+	}
 	if rd.w >= 2 && rd.buf[0] == 0x1f && rd.buf[1] == 0x8b {
 		head := append([]byte(nil), rd.buf[:rd.w]...)
 		var src io.Reader = bytes.NewReader(head)
@@ -160,9 +163,7 @@ func NewReader(r io.Reader, name string, opts Options) (*Reader, error) {
 		}
 		rd.src, rd.gz = zr, true
 		rd.closers = append(rd.closers, zr)
-		rd.r, rd.w, rd.eof, rd.err = 0, 0, false, nil
-	} else if rd.err != nil {
-		return nil, rd.err
+		rd.r, rd.w, rd.eof = 0, 0, false
 	}
 	// Skip a byte order mark, then sniff the first non-space byte.
 	for rd.w-rd.r < 3 && rd.fill() {
@@ -171,8 +172,9 @@ func NewReader(r io.Reader, name string, opts Options) (*Reader, error) {
 		rd.advance(3)
 	}
 	// Look at the first non-space byte without consuming anything, so that
-	// blank lines before the first NDJSON record are still counted.
-	for k := rd.r; ; k++ {
+	// blank lines before the first NDJSON record are still counted. (After
+	// 64 KiB of white space, the input is taken for NDJSON.)
+	for k := rd.r; k-rd.r < 64<<10; k++ {
 		if k == rd.w {
 			k -= rd.r
 			if !rd.fill() {

@@ -104,6 +104,7 @@ var readerCases = []readerCase{
 	{name: "array", in: "[{\"a\":1},{\"b\":2}]", events: []int64{1, 2}},
 	{name: "array pretty", in: "[\n  {\n    \"a\": [1, {\"b\": \"]}\\\"\"}]\n  },\n  {\"c\": 2}\n]\n", events: []int64{1, 2}},
 	{name: "empty array", in: " [ ] "},
+	{name: "array after blank lines", in: "\n\r\n  [\n{\"a\":1}\n]\n", events: []int64{1}},
 	{name: "array trailing comma", in: "[{\"a\":1},]", events: []int64{1}},
 	{name: "arrays one after another", in: "[{\"a\":1}]\n[{\"b\":2}]", events: []int64{1, 2}},
 	{name: "array of scalars", in: `[{"a":1}, 2, "x", [3], null, {"b":2}]`,
@@ -526,6 +527,19 @@ func TestReaderReadError(t *testing.T) {
 	_, err = r.Next()
 	if !errors.Is(err, boom) || !strings.HasPrefix(err.Error(), "f.ndjson: read at offset ") {
 		t.Errorf("got %v, want the read error with the file name", err)
+	}
+}
+
+func TestReaderReadErrorAtStart(t *testing.T) {
+	boom := errors.New("permission denied")
+	for _, head := range []string{"", "\x1f\x8b", "{\"a\""} {
+		r, err := NewReader(io.MultiReader(strings.NewReader(head), &errReader{boom}), "f", Options{})
+		if err == nil { // the error comes after the bytes that were read
+			_, err = r.Next()
+		}
+		if !errors.Is(err, boom) || !strings.HasPrefix(err.Error(), "f: ") {
+			t.Errorf("after %q: %v, want the read error naming the file", head, err)
+		}
 	}
 }
 
