@@ -32,6 +32,35 @@ type Frame struct {
 	// Options are raw TCP options; their length must be a multiple of 4.
 	Options []byte
 	Payload []byte
+	// Tail is appended after Payload. When TailSumOK is set, TailSum is
+	// the ones'-complement sum of Tail (as 16-bit big-endian words from
+	// its first byte, see PartialSum), so that a caller sending slices of
+	// one large buffer can precompute it.
+	Tail      []byte
+	TailSum   uint16
+	TailSumOK bool
+}
+
+// PartialSum returns the folded ones'-complement sum of b as big-endian
+// 16-bit words, an odd last byte padded with zero (RFC 1071).
+func PartialSum(b []byte) uint16 { return fold(sum(b, 0)) }
+
+// tailSum adds the tail's sum to acc, where the tail starts after odd
+// bytes (swapping its byte order, RFC 1071 2(B)) when odd is set.
+func tailSum(f *Frame, acc uint64, odd bool) uint64 {
+	if len(f.Tail) == 0 {
+		return acc
+	}
+	var ts uint16
+	if f.TailSumOK {
+		ts = f.TailSum
+	} else {
+		ts = fold(sum(f.Tail, 0))
+	}
+	if odd {
+		ts = ts<<8 | ts>>8
+	}
+	return acc + uint64(ts)
 }
 
 // SYNOptions are the TCP options of a SYN or SYN/ACK: MSS 1460, NOP,
@@ -65,7 +94,7 @@ func pseudo(f *Frame, proto uint8, l4len int) uint64 {
 // AppendTCP appends the Ethernet/IPv4/TCP frame f to dst and returns it.
 func AppendTCP(dst []byte, f *Frame) []byte {
 	hl := 20 + len(f.Options)
-	l4len := hl + len(f.Payload)
+	l4len := hl + len(f.Payload) + len(f.Tail)
 	dst, _ = appendEthIP(dst, f, ProtoTCP, l4len)
 	t := len(dst)
 	dst = append(dst,
@@ -75,20 +104,24 @@ func AppendTCP(dst []byte, f *Frame) []byte {
 		byte(hl/4)<<4, f.Flags, byte(f.Window>>8), byte(f.Window), 0, 0, 0, 0)
 	dst = append(dst, f.Options...)
 	dst = append(dst, f.Payload...)
-	cs := ^fold(sum(dst[t:], pseudo(f, ProtoTCP, l4len)))
+	acc := tailSum(f, sum(dst[t:], pseudo(f, ProtoTCP, l4len)), len(f.Payload)%2 == 1)
+	dst = append(dst, f.Tail...)
+	cs := ^fold(acc)
 	binary.BigEndian.PutUint16(dst[t+16:], cs)
 	return dst
 }
 
 // AppendUDP appends the Ethernet/IPv4/UDP frame f to dst and returns it.
 func AppendUDP(dst []byte, f *Frame) []byte {
-	l4len := 8 + len(f.Payload)
+	l4len := 8 + len(f.Payload) + len(f.Tail)
 	dst, _ = appendEthIP(dst, f, ProtoUDP, l4len)
 	u := len(dst)
 	dst = append(dst, byte(f.SrcPort>>8), byte(f.SrcPort), byte(f.DstPort>>8), byte(f.DstPort),
 		byte(l4len>>8), byte(l4len), 0, 0)
 	dst = append(dst, f.Payload...)
-	cs := ^fold(sum(dst[u:], pseudo(f, ProtoUDP, l4len)))
+	acc := tailSum(f, sum(dst[u:], pseudo(f, ProtoUDP, l4len)), len(f.Payload)%2 == 1)
+	dst = append(dst, f.Tail...)
+	cs := ^fold(acc)
 	if cs == 0 {
 		cs = 0xffff
 	}
@@ -125,3 +158,15 @@ func fold(acc uint64) uint16 {
 
 // Checksum returns the Internet checksum (RFC 1071) of b.
 func Checksum(b []byte) uint16 { return ^fold(sum(b, 0)) }
+
+// Rehop rewrites a frame built by AppendTCP or AppendUDP in place for the
+// next hop: new MAC addresses and a TTL decremented by one, with the IPv4
+// header checksum updated.
+func Rehop(frame []byte, src, dst [6]byte) {
+	copy(frame[0:6], dst[:])
+	copy(frame[6:12], src[:])
+	ip := frame[14:34]
+	ip[8]--
+	ip[10], ip[11] = 0, 0
+	binary.BigEndian.PutUint16(ip[10:], ^fold(sum(ip, 0)))
+}

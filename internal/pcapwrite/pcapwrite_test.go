@@ -32,6 +32,16 @@ func testFrames() [][]byte {
 	odd := data
 	odd.Payload = []byte("odd")
 	frames = append(frames, AppendTCP(nil, &odd))
+	tail := data
+	tail.Payload = []byte("odd")
+	tail.Tail = []byte("tail bytes after an odd payload!!")
+	frames = append(frames, AppendTCP(nil, &tail))
+	pre := tail
+	pre.TailSum, pre.TailSumOK = PartialSum(pre.Tail), true
+	frames = append(frames, AppendTCP(nil, &pre))
+	hop := AppendTCP(nil, &data)
+	Rehop(hop, [6]byte{2, 0, 0, 0, 0, 9}, [6]byte{2, 0, 0, 0, 0, 8})
+	frames = append(frames, hop)
 	udp := base
 	udp.SrcPort, udp.DstPort, udp.Payload = 53000, 9999, []byte{1, 2, 3, 4, 5}
 	frames = append(frames, AppendUDP(nil, &udp))
@@ -125,7 +135,7 @@ func TestTsharkAcceptsChecksums(t *testing.T) {
 		t.Fatalf("tshark: %v\n%s", err, out)
 	}
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if len(lines) != 4 {
+	if len(lines) != 7 {
 		t.Fatalf("tshark printed %d lines:\n%s", len(lines), out)
 	}
 	for i, l := range lines {

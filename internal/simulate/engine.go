@@ -41,32 +41,64 @@ type item struct {
 	fn   func()
 }
 
-type queue []item
+// queue is a binary heap of small keys over a slab of items, so that
+// sifting moves 24-byte keys instead of whole items.
+type queue struct {
+	keys  []qkey
+	items []item
+	free  []int32
+}
 
-func (q queue) less(i, j int) bool {
-	return q[i].t < q[j].t || (q[i].t == q[j].t && q[i].seq < q[j].seq)
+type qkey struct {
+	t   int64
+	seq uint64
+	idx int32
+}
+
+func (k qkey) less(o qkey) bool { return k.t < o.t || (k.t == o.t && k.seq < o.seq) }
+
+func (q *queue) len() int { return len(q.keys) }
+
+// first returns the time of the earliest item; the queue must not be empty.
+func (q *queue) first() int64 { return q.keys[0].t }
+
+func (q *queue) reset() {
+	q.keys = q.keys[:0]
+	q.items = q.items[:0]
+	q.free = q.free[:0]
 }
 
 func (q *queue) push(it item) {
-	*q = append(*q, it)
-	h := *q
+	var idx int32
+	if n := len(q.free); n > 0 {
+		idx = q.free[n-1]
+		q.free = q.free[:n-1]
+		q.items[idx] = it
+	} else {
+		idx = int32(len(q.items))
+		q.items = append(q.items, it)
+	}
+	k := qkey{t: it.t, seq: it.seq, idx: idx}
+	h := append(q.keys, k)
 	i := len(h) - 1
 	for i > 0 {
 		p := (i - 1) / 2
-		if !h.less(i, p) {
+		if !k.less(h[p]) {
 			break
 		}
-		h[i], h[p] = h[p], h[i]
+		h[i] = h[p]
 		i = p
 	}
+	h[i] = k
+	q.keys = h
 }
 
+// pop removes the earliest item and returns it.
 func (q *queue) pop() item {
-	h := *q
+	h := q.keys
 	top := h[0]
 	n := len(h) - 1
-	h[0] = h[n]
-	h[n] = item{}
+	last := h[n]
 	h = h[:n]
 	i := 0
 	for {
@@ -75,17 +107,23 @@ func (q *queue) pop() item {
 			break
 		}
 		m := l
-		if r := l + 1; r < n && h.less(r, l) {
+		if r := l + 1; r < n && h[r].less(h[l]) {
 			m = r
 		}
-		if !h.less(m, i) {
+		if !h[m].less(last) {
 			break
 		}
-		h[i], h[m] = h[m], h[i]
+		h[i] = h[m]
 		i = m
 	}
-	*q = h
-	return top
+	if n > 0 {
+		h[i] = last
+	}
+	q.keys = h
+	it := q.items[top.idx]
+	q.items[top.idx] = item{}
+	q.free = append(q.free, top.idx)
+	return it
 }
 
 // outFile is one output file with its truth run-length encoder.
@@ -188,6 +226,7 @@ type sim struct {
 
 	w          *world
 	filler     []byte
+	fillPrefix []uint64
 	ebuf       []byte // event encoding buffer
 	fbuf       []byte // frame buffer
 	pbuf       []byte // payload buffer

@@ -82,19 +82,22 @@ func (s *sim) emitPacket(it *item) {
 		sport, dport = dport, sport
 	}
 	pay := it.pay
-	if it.preN > 0 || it.fill > 0 {
+	if it.preN > 0 {
 		b := append(s.pbuf[:0], it.pre[:it.preN]...)
-		b = append(b, pay...)
-		if n := int(it.fill); n > 0 {
-			off := int(uint64(it.sq) * 2654435761 % uint64(len(s.filler)-n))
-			b = append(b, s.filler[off:off+n]...)
-		}
-		s.pbuf = b
-		pay = b
+		pay = append(b, pay...)
+		s.pbuf = pay
+	}
+	var tail []byte
+	var tailSum uint16
+	if n := int(it.fill); n > 0 {
+		off := int(uint64(it.sq)*2654435761%uint64(len(s.filler)-n)) &^ 1
+		tail = s.filler[off : off+n]
+		tailSum = s.fillerSum(off, n)
 	}
 	src.ipid++
 	f := pcapwrite.Frame{Src: src.ip, Dst: dst.ip, TTL: 64, IPID: src.ipid, DontFragment: true,
-		SrcPort: sport, DstPort: dport, Seq: it.sq, Ack: it.ak, Flags: it.flg, Payload: pay}
+		SrcPort: sport, DstPort: dport, Seq: it.sq, Ack: it.ak, Flags: it.flg, Payload: pay,
+		Tail: tail, TailSum: tailSum, TailSumOK: true}
 	if !src.logged && !src.absent {
 		f.TTL = 53
 	}
@@ -121,18 +124,19 @@ func (s *sim) emitPacket(it *item) {
 			hop = c.nseg - 1 - k
 		}
 		seg := c.segs[hop]
-		f.SrcMAC, f.DstMAC = src.mac, dst.mac
-		if k > 0 {
-			f.SrcMAC = seg.routerMAC
-			f.TTL--
-		}
-		if k < c.nseg-1 {
-			f.DstMAC = seg.routerMAC
-		}
-		if c.udp {
-			s.fbuf = pcapwrite.AppendUDP(s.fbuf[:0], &f)
+		if k == 0 {
+			f.SrcMAC, f.DstMAC = src.mac, dst.mac
+			if c.nseg > 1 {
+				f.DstMAC = seg.routerMAC
+			}
+			if c.udp {
+				s.fbuf = pcapwrite.AppendUDP(s.fbuf[:0], &f)
+			} else {
+				s.fbuf = pcapwrite.AppendTCP(s.fbuf[:0], &f)
+			}
 		} else {
-			s.fbuf = pcapwrite.AppendTCP(s.fbuf[:0], &f)
+			// The router forwards the frame onto the next segment.
+			pcapwrite.Rehop(s.fbuf, seg.routerMAC, dst.mac)
 		}
 		out := seg.out
 		if err := out.pcap.WritePacket(it.t, s.fbuf); err != nil && s.err == nil {
@@ -387,4 +391,32 @@ func (s *sim) udpExchange(t int64, cli, srv *host, sport, dport uint16, req, res
 	rtt := s.rttBetween(cli, srv)
 	s.pkt(c, t+rtt, 1, 0, 0, 0, resp, 0, 0)
 	return t + rtt
+}
+
+// fillerSum returns the ones'-complement sum of filler[off:off+n] (off
+// even) from the prefix sums.
+func (s *sim) fillerSum(off, n int) uint16 {
+	a, b := off/2, (off+n)/2
+	acc := s.fillPrefix[b] - s.fillPrefix[a]
+	if n%2 == 1 {
+		acc += uint64(s.filler[off+n-1]) << 8
+	}
+	for acc>>16 != 0 {
+		acc = acc&0xffff + acc>>16
+	}
+	return uint16(acc)
+}
+
+func (s *sim) initFiller() {
+	s.filler = make([]byte, 1<<20)
+	for i := 0; i < len(s.filler); i += 8 {
+		v := s.rng.Uint64()
+		for k := 0; k < 8; k++ {
+			s.filler[i+k] = byte(v >> (8 * k))
+		}
+	}
+	s.fillPrefix = make([]uint64, len(s.filler)/2+1)
+	for i := 0; i < len(s.filler)/2; i++ {
+		s.fillPrefix[i+1] = s.fillPrefix[i] + (uint64(s.filler[2*i])<<8 | uint64(s.filler[2*i+1]))
+	}
 }

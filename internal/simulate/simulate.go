@@ -159,13 +159,7 @@ func Run(ctx context.Context, sink Sink, opts Options) (Stats, error) {
 	s.label("benign")
 	s.lblIndex[""] = 0
 	s.initBehaviours()
-	s.filler = make([]byte, 1<<20)
-	for i := 0; i < len(s.filler); i += 8 {
-		v := s.rng.Uint64()
-		for k := 0; k < 8; k++ {
-			s.filler[i+k] = byte(v >> (8 * k))
-		}
-	}
+	s.initFiller()
 	s.w = floramaWorld(s, opts.Workstations)
 	err := s.run(ctx)
 	st := Stats{Events: s.events, Packets: s.packets, Files: map[string]int64{}}
@@ -223,15 +217,15 @@ func (s *sim) run(ctx context.Context) (err error) {
 	}
 	s.startBenign()
 	// Drain in slices so that cancellation is noticed.
-	for len(s.q) > 0 && s.err == nil {
+	for s.q.len() > 0 && s.err == nil {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		stop := s.q[0].t + 60*sec
-		for len(s.q) > 0 && s.q[0].t < stop && s.err == nil {
+		stop := s.q.first() + 60*sec
+		for s.q.len() > 0 && s.q.first() < stop && s.err == nil {
 			s.loopOne()
 		}
-		if len(s.q) > 0 && s.q[0].t >= s.end {
+		if s.q.len() > 0 && s.q.first() >= s.end {
 			break
 		}
 	}
@@ -253,12 +247,12 @@ func (s *sim) run(ctx context.Context) (err error) {
 var queuePeak *int
 
 func (s *sim) loopOne() {
-	if queuePeak != nil && len(s.q) > *queuePeak {
-		*queuePeak = len(s.q)
+	if queuePeak != nil && s.q.len() > *queuePeak {
+		*queuePeak = s.q.len()
 	}
 	it := s.q.pop()
 	if it.t >= s.end {
-		s.q = s.q[:0]
+		s.q.reset()
 		return
 	}
 	s.now = it.t

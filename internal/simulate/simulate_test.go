@@ -537,7 +537,8 @@ func TestTsharkReadsPcaps(t *testing.T) {
 	pcaps, _ := filepath.Glob(filepath.Join(dir, "pcaps", "*.pcap"))
 	for _, p := range pcaps {
 		name := "pcaps/" + filepath.Base(p)
-		out, err := exec.Command(tshark, "-r", p, "-q", "-z", "expert").Output()
+		out, err := exec.Command(tshark, "-r", p, "-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE",
+			"-o", "udp.check_checksum:TRUE", "-q", "-z", "expert").Output()
 		if err != nil {
 			t.Fatalf("tshark %s: %v", name, err)
 		}
