@@ -226,7 +226,8 @@ type Event struct {
 
 // Values returns the values of field i (arrays flattened, nulls as Kind
 // Null), in document order; nil when the field is absent or holds only an
-// empty array or objects.
+// empty array or objects. i is an index of the Fields last used to Extract
+// into ev.
 func (ev *Event) Values(i int) []Value {
 	if len(ev.vals[i]) == 0 {
 		return nil
@@ -240,7 +241,12 @@ func (ev *Event) Present(i int) bool { return ev.present[i] }
 
 // All returns every string and number leaf of the event in document order
 // when the Fields has CollectAll on; nil otherwise.
-func (ev *Event) All() []Value { return ev.all }
+func (ev *Event) All() []Value {
+	if len(ev.all) == 0 {
+		return nil
+	}
+	return ev.all
+}
 
 // Raw returns the event text given to the last Extract.
 func (ev *Event) Raw() []byte { return ev.raw }
