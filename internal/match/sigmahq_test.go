@@ -155,3 +155,41 @@ func containsInt(xs []int, x int) bool {
 	}
 	return false
 }
+
+// TestPrefilterAgrees compares, on variants of every synthesized event
+// (upper-cased, with non-ASCII text before values), the whole
+// set's prefiltered answer with each rule's plain evaluation.
+func TestPrefilterAgrees(t *testing.T) {
+	_, rules := linuxRules(t)
+	set, _ := Compile(rules)
+	m := set.NewMatcher()
+	checked := 0
+	for _, r := range set.Rules {
+		pos, neg, err := SynthesizeEvents(r.Rule)
+		if err != nil {
+			continue
+		}
+		for _, ev := range append(pos, neg...) {
+			s := string(ev)
+			for _, v := range []string{
+				s,
+				strings.ToUpper(s),
+				strings.ReplaceAll(s, `":"`, `":"Ünïcödé \u212a `),
+			} {
+				hits, err := m.Match([]byte(v), nil)
+				if err != nil {
+					t.Fatalf("%s: %v", v, err)
+				}
+				for i := range set.Rules {
+					if m.MatchRule(i) != containsInt(hits, i) {
+						t.Errorf("%s on %s: prefiltered %v, evaluated %v", set.Rules[i].Path, v, containsInt(hits, i), !containsInt(hits, i))
+					}
+				}
+				checked++
+			}
+		}
+	}
+	if checked < 1000 {
+		t.Errorf("only %d events checked", checked)
+	}
+}
