@@ -105,6 +105,16 @@ type batch struct {
 	items []batchItem
 }
 
+// batchPool recycles batches (their multi-megabyte buffers) between bulk
+// requests.
+var batchPool = sync.Pool{New: func() any { return &batch{} }}
+
+func putBatch(b *batch) {
+	b.buf.Reset()
+	b.items = b.items[:0]
+	batchPool.Put(b)
+}
+
 type batchItem struct {
 	file string
 	line int64
@@ -134,6 +144,7 @@ func (c *Client) NewIngester(ctx context.Context, opts IngestOptions) (*Ingester
 			defer in.wg.Done()
 			for b := range in.work {
 				in.send(b)
+				putBatch(b)
 			}
 		}()
 	}
@@ -158,7 +169,7 @@ func (in *Ingester) Add(d Doc) error {
 		raw = cb.Bytes()
 	}
 	if in.batch == nil {
-		in.batch = &batch{}
+		in.batch = batchPool.Get().(*batch)
 	}
 	b := in.batch
 	id := DocID(d.File, d.Line)
@@ -265,8 +276,26 @@ func (in *Ingester) Close() (IngestStats, error) {
 }
 
 type bulkResponse struct {
-	Errors bool                         `json:"errors"`
-	Items  []map[string]bulkItemOutcome `json:"items"`
+	Errors bool           `json:"errors"`
+	Items  []bulkItemLine `json:"items"`
+}
+
+// bulkItemLine is one item of a bulk response: an object with one key,
+// the action. Decoding it into fixed fields avoids a map per document.
+type bulkItemLine struct {
+	Index  *bulkItemOutcome `json:"index"`
+	Create *bulkItemOutcome `json:"create"`
+	Update *bulkItemOutcome `json:"update"`
+	Delete *bulkItemOutcome `json:"delete"`
+}
+
+func (l bulkItemLine) outcome() bulkItemOutcome {
+	for _, o := range []*bulkItemOutcome{l.Index, l.Create, l.Update, l.Delete} {
+		if o != nil {
+			return *o
+		}
+	}
+	return bulkItemOutcome{}
 }
 
 type bulkItemOutcome struct {
@@ -305,12 +334,9 @@ func (in *Ingester) send(b *batch) {
 		}
 		var retry *batch
 		var created, updated, failed, acked int64
-		for i, m := range resp.Items {
+		for i, line := range resp.Items {
 			it := b.items[i]
-			var o bulkItemOutcome
-			for _, v := range m {
-				o = v
-			}
+			o := line.outcome()
 			switch {
 			case o.Status/100 == 2:
 				acked++

@@ -175,18 +175,17 @@ func (c *Client) Tag(ctx context.Context, index string, updates []TagUpdate) (Ta
 			return st, fmt.Errorf("tagging %s: unexpected bulk response (%v)", index, err)
 		}
 		var firstErr error
-		for i, m := range resp.Items {
-			for _, o := range m {
-				switch {
-				case o.Status/100 == 2:
-					st.Updated++
-				case o.Status == http.StatusNotFound:
-					st.Missing++
-				default:
-					st.Failed++
-					if firstErr == nil && o.Error != nil {
-						firstErr = fmt.Errorf("tagging document %s: HTTP %d %s: %s", sent[i], o.Status, o.Error.Type, o.Error.Reason)
-					}
+		for i, line := range resp.Items {
+			o := line.outcome()
+			switch {
+			case o.Status/100 == 2:
+				st.Updated++
+			case o.Status == http.StatusNotFound:
+				st.Missing++
+			default:
+				st.Failed++
+				if firstErr == nil && o.Error != nil {
+					firstErr = fmt.Errorf("tagging document %s: HTTP %d %s: %s", sent[i], o.Status, o.Error.Type, o.Error.Reason)
 				}
 			}
 		}
