@@ -1,6 +1,7 @@
 package match
 
 import (
+	"encoding/json"
 	"io/fs"
 	"path/filepath"
 	"sort"
@@ -170,11 +171,10 @@ func TestPrefilterAgrees(t *testing.T) {
 			continue
 		}
 		for _, ev := range append(pos, neg...) {
-			s := string(ev)
 			for _, v := range []string{
-				s,
-				strings.ToUpper(s),
-				strings.ReplaceAll(s, `":"`, `":"Ünïcödé \u212a `),
+				string(ev),
+				mapStrings(t, ev, strings.ToUpper),
+				mapStrings(t, ev, func(s string) string { return "Ünïcödé \u212a " + s }),
 			} {
 				hits, err := m.Match([]byte(v), nil)
 				if err != nil {
@@ -192,4 +192,33 @@ func TestPrefilterAgrees(t *testing.T) {
 	if checked < 1000 {
 		t.Errorf("only %d events checked", checked)
 	}
+}
+
+// mapStrings rewrites every string leaf of a JSON event.
+func mapStrings(t *testing.T, ev []byte, f func(string) string) string {
+	var v any
+	if err := json.Unmarshal(ev, &v); err != nil {
+		t.Fatal(err)
+	}
+	var walk func(any) any
+	walk = func(x any) any {
+		switch x := x.(type) {
+		case string:
+			return f(x)
+		case map[string]any:
+			for k, c := range x {
+				x[k] = walk(c)
+			}
+		case []any:
+			for i, c := range x {
+				x[i] = walk(c)
+			}
+		}
+		return x
+	}
+	b, err := json.Marshal(walk(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
