@@ -222,3 +222,41 @@ func mapStrings(t *testing.T, ev []byte, f func(string) string) string {
 	}
 	return string(b)
 }
+
+// TestCompileAllSigmaHQ compiles every SigmaHQ rule (pipeline none): the
+// only rules the evaluator may refuse are those still holding expand
+// placeholders, which need values from a pipeline.
+func TestCompileAllSigmaHQ(t *testing.T) {
+	dir := testutil.SharedDir(t, "sigma")
+	roots, _ := filepath.Glob(filepath.Join(dir, "rules*"))
+	var rules []*sigma.Rule
+	for _, root := range roots {
+		filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".yml") {
+				return err
+			}
+			if f, errs := sigma.ParseFile(path); errs.Err() == nil {
+				rules = append(rules, f.Rules...)
+			}
+			return nil
+		})
+	}
+	set, errs := Compile(rules)
+	placeholders := 0
+	for _, err := range errs {
+		if strings.Contains(err.Error(), "unresolved placeholder") {
+			placeholders++
+			continue
+		}
+		t.Errorf("%v", err)
+	}
+	if len(rules) < 3700 || set == nil || len(set.Rules)+len(errs) != len(rules) {
+		t.Fatalf("%d rules parsed, %d compiled, %d errors", len(rules), len(set.Rules), len(errs))
+	}
+	t.Logf("%d SigmaHQ rules: %d compiled, %d need placeholder values", len(rules), len(set.Rules), placeholders)
+	// One event through all of them.
+	m := set.NewMatcher()
+	if _, err := m.Match([]byte(`{"Image":"C:\\Windows\\System32\\cmd.exe","CommandLine":"cmd /c whoami","EventID":4688}`), nil); err != nil {
+		t.Fatal(err)
+	}
+}
