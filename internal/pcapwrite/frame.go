@@ -92,7 +92,13 @@ func pseudo(f *Frame, proto uint8, l4len int) uint64 {
 }
 
 // AppendTCP appends the Ethernet/IPv4/TCP frame f to dst and returns it.
-func AppendTCP(dst []byte, f *Frame) []byte {
+func AppendTCP(dst []byte, f *Frame) []byte { return append(appendTCP(dst, f), f.Tail...) }
+
+// AppendTCPHead appends the frame f without its Tail (the checksums cover
+// the Tail): write the Tail after it, e.g. with Writer.WritePacketParts.
+func AppendTCPHead(dst []byte, f *Frame) []byte { return appendTCP(dst, f) }
+
+func appendTCP(dst []byte, f *Frame) []byte {
 	hl := 20 + len(f.Options)
 	l4len := hl + len(f.Payload) + len(f.Tail)
 	dst, _ = appendEthIP(dst, f, ProtoTCP, l4len)
@@ -105,14 +111,18 @@ func AppendTCP(dst []byte, f *Frame) []byte {
 	dst = append(dst, f.Options...)
 	dst = append(dst, f.Payload...)
 	acc := tailSum(f, sum(dst[t:], pseudo(f, ProtoTCP, l4len)), len(f.Payload)%2 == 1)
-	dst = append(dst, f.Tail...)
 	cs := ^fold(acc)
 	binary.BigEndian.PutUint16(dst[t+16:], cs)
 	return dst
 }
 
 // AppendUDP appends the Ethernet/IPv4/UDP frame f to dst and returns it.
-func AppendUDP(dst []byte, f *Frame) []byte {
+func AppendUDP(dst []byte, f *Frame) []byte { return append(appendUDP(dst, f), f.Tail...) }
+
+// AppendUDPHead is AppendTCPHead for UDP.
+func AppendUDPHead(dst []byte, f *Frame) []byte { return appendUDP(dst, f) }
+
+func appendUDP(dst []byte, f *Frame) []byte {
 	l4len := 8 + len(f.Payload) + len(f.Tail)
 	dst, _ = appendEthIP(dst, f, ProtoUDP, l4len)
 	u := len(dst)
@@ -120,7 +130,6 @@ func AppendUDP(dst []byte, f *Frame) []byte {
 		byte(l4len>>8), byte(l4len), 0, 0)
 	dst = append(dst, f.Payload...)
 	acc := tailSum(f, sum(dst[u:], pseudo(f, ProtoUDP, l4len)), len(f.Payload)%2 == 1)
-	dst = append(dst, f.Tail...)
 	cs := ^fold(acc)
 	if cs == 0 {
 		cs = 0xffff

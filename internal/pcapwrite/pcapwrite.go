@@ -75,6 +75,27 @@ func (w *Writer) WritePacket(tsNanos int64, frame []byte) error {
 	return nil
 }
 
+// WritePacketParts writes one frame given as two parts (a head built by
+// AppendTCPHead and its Tail), without copying them together.
+func (w *Writer) WritePacketParts(tsNanos int64, head, tail []byte) error {
+	if uint32(len(head)+len(tail)) > w.snaplen {
+		return w.WritePacket(tsNanos, append(append([]byte(nil), head...), tail...))
+	}
+	n := uint32(len(head) + len(tail))
+	binary.LittleEndian.PutUint32(w.hdr[0:], uint32(tsNanos/1e9))
+	binary.LittleEndian.PutUint32(w.hdr[4:], uint32(tsNanos%1e9/1e3))
+	binary.LittleEndian.PutUint32(w.hdr[8:], n)
+	binary.LittleEndian.PutUint32(w.hdr[12:], n)
+	w.w.Write(w.hdr[:])
+	w.w.Write(head)
+	if _, err := w.w.Write(tail); err != nil {
+		return fmt.Errorf("pcap packet %d: %w", w.packets+1, err)
+	}
+	w.packets++
+	w.bytes += int64(n)
+	return nil
+}
+
 // Packets returns the number of packets written.
 func (w *Writer) Packets() int64 { return w.packets }
 

@@ -120,7 +120,13 @@ func TestTsharkAcceptsChecksums(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, fr := range testFrames() {
-		if err := w.WritePacket(1764882171000000000+int64(i)*1000, fr); err != nil {
+		// Half of them as head and tail.
+		if i%2 == 1 {
+			err = w.WritePacketParts(1764882171000000000+int64(i)*1000, fr[:40], fr[40:])
+		} else {
+			err = w.WritePacket(1764882171000000000+int64(i)*1000, fr)
+		}
+		if err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -3,9 +3,19 @@ package simulate
 import (
 	"context"
 	"io"
+	"syscall"
 	"testing"
 	"time"
 )
+
+// cpuTime is the user+system CPU time of the process so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
 
 type discardSink struct{}
 
@@ -21,12 +31,18 @@ func (discardSink) Create(string) (io.WriteCloser, error) { return nopCloser{io.
 //
 //	go test ./internal/simulate -run '^$' -bench Simulate -benchtime 1x -count 5 | benchstat -
 func BenchmarkSimulate(b *testing.B) {
-	for _, rate := range []float64{benchRate} {
-		b.Run("rate="+ftoa(rate), func(b *testing.B) {
+	for _, w := range []struct {
+		name     string
+		rate     float64
+		workload string
+	}{{"florama", benchRate, ""}, {"process", 10 * benchRate, "process"}, {"network", benchRate, "network"}} {
+		rate := w.rate
+		b.Run("workload="+w.name, func(b *testing.B) {
 			b.ReportAllocs()
+			cpu0 := cpuTime()
 			var events, packets, bytes int64
 			for i := 0; i < b.N; i++ {
-				st, err := Run(context.Background(), discardSink{}, Options{Seed: uint64(i + 1), Duration: time.Hour, BenignRate: rate})
+				st, err := Run(context.Background(), discardSink{}, Options{Seed: uint64(i + 1), Duration: time.Hour, BenignRate: rate, BenignOnly: w.workload != "", workload: w.workload})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -37,6 +53,12 @@ func BenchmarkSimulate(b *testing.B) {
 				}
 			}
 			sec := b.Elapsed().Seconds()
+			cpu := (cpuTime() - cpu0).Seconds()
+			// Per CPU second (user+sys of the process, GC included): the
+			// figure that does not depend on how busy the machine is.
+			b.ReportMetric(float64(events)/cpu, "events/cpu-s")
+			b.ReportMetric(float64(packets)/cpu, "packets/cpu-s")
+			b.ReportMetric(float64(events+packets)/cpu, "records/cpu-s")
 			b.SetBytes(bytes / int64(b.N))
 			b.ReportMetric(float64(events)/sec, "events/s")
 			b.ReportMetric(float64(packets)/sec, "packets/s")

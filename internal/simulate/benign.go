@@ -41,6 +41,15 @@ func (s *sim) startBenign() {
 }
 
 func (s *sim) mixFor(h *host) []activity {
+	switch s.opts.workload {
+	case "process":
+		return []activity{{3, s.cronJob}, {2, s.systemdService}}
+	case "network":
+		if h.role == "workstation" {
+			return []activity{{1, s.browse}}
+		}
+		return []activity{{1, s.ntpSync}}
+	}
 	mix := []activity{
 		{3, s.cronJob},
 		{2, s.systemdService},

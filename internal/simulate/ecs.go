@@ -5,9 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
-	"hash/fnv"
 	"strconv"
-	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -17,6 +15,12 @@ const ecsVersion = "8.17.0"
 // appendStr appends s as a JSON string.
 func appendStr(b []byte, s string) []byte {
 	b = append(b, '"')
+	b = appendStrBody(b, s)
+	return append(b, '"')
+}
+
+// appendStrBody appends s escaped for a JSON string, without quotes.
+func appendStrBody(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -55,8 +59,7 @@ func appendStr(b []byte, s string) []byte {
 		i++
 		start = i
 	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	return append(b, s[start:]...)
 }
 
 func appendStrs(b []byte, ss []string) []byte {
@@ -131,18 +134,23 @@ func renderUser(u *user) {
 // entityID derives a stable process entity id from host, pid and start
 // time, 16 base64 characters like Auditbeat's.
 func entityID(h *host, pid int32, start int64) string {
-	f := fnv.New64a()
-	f.Write([]byte(h.id))
+	const prime = 1099511628211
+	x := uint64(14695981039346656037)
+	for i := 0; i < len(h.id); i++ {
+		x = (x ^ uint64(h.id[i])) * prime
+	}
+	for _, v := range [2]uint64{uint64(pid), uint64(start)} {
+		for k := 0; k < 8; k++ {
+			x = (x ^ (v >> (8 * k) & 0xff)) * prime
+		}
+	}
+	y := (x ^ 0x5a) * prime
 	var buf [12]byte
-	binary.LittleEndian.PutUint32(buf[0:], uint32(pid))
-	binary.LittleEndian.PutUint64(buf[4:], uint64(start))
-	f.Write(buf[:])
-	a := f.Sum64()
-	f.Write([]byte{0x5a})
-	bb := f.Sum64()
-	binary.BigEndian.PutUint64(buf[0:], a)
-	binary.BigEndian.PutUint32(buf[8:], uint32(bb))
-	return base64.StdEncoding.EncodeToString(buf[:])
+	binary.BigEndian.PutUint64(buf[0:], x)
+	binary.BigEndian.PutUint32(buf[8:], uint32(y>>16))
+	var out [16]byte
+	base64.StdEncoding.Encode(out[:], buf[:])
+	return string(out[:])
 }
 
 func (s *sim) hashOf(exe string) string {
@@ -155,14 +163,28 @@ func (s *sim) hashOf(exe string) string {
 	return h
 }
 
+// renderProc renders the JSON bodies of p once, into one buffer: pfrag
+// (what a child shows as process.parent), frag (pfrag plus hash and
+// working directory) and sfrag (as session leader).
 func (s *sim) renderProc(p *proc) {
-	var b []byte
+	n := 160 + 2*len(p.exe) + len(p.cwd) + 2*len(p.entity) + 64
+	for _, a := range p.args {
+		n += 2*len(a) + 4
+	}
+	b := make([]byte, 0, n+n/4)
 	b = append(b, `"args":`...)
 	b = appendStrs(b, p.args)
 	b = append(b, `,"args_count":`...)
 	b = strconv.AppendInt(b, int64(len(p.args)), 10)
-	b = append(b, `,"command_line":`...)
-	b = appendStr(b, strings.Join(p.args, " "))
+	// command_line is the args joined by spaces, as the agent reports it.
+	b = append(b, `,"command_line":"`...)
+	for i, a := range p.args {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = appendStrBody(b, a)
+	}
+	b = append(b, '"')
 	b = append(b, `,"entity_id":`...)
 	b = appendStr(b, p.entity)
 	b = append(b, `,"executable":`...)
@@ -173,24 +195,23 @@ func (s *sim) renderProc(p *proc) {
 	b = strconv.AppendInt(b, int64(p.pid), 10)
 	b = append(b, `,"start":`...)
 	b = s.tsCache.appendTS(b, p.start)
-	p.pfrag = b
-	full := make([]byte, 0, len(b)+160)
-	full = append(full, b...)
-	full = append(full, `,"hash":{"sha256":"`...)
-	full = append(full, s.hashOf(p.exe)...)
-	full = append(full, `"},"working_directory":`...)
-	full = appendStr(full, p.cwd)
-	p.frag = full
-	var sb []byte
-	sb = append(sb, `"entity_id":`...)
-	sb = appendStr(sb, p.entity)
-	sb = append(sb, `,"executable":`...)
-	sb = appendStr(sb, p.exe)
-	sb = append(sb, `,"name":`...)
-	sb = appendStr(sb, p.name)
-	sb = append(sb, `,"pid":`...)
-	sb = strconv.AppendInt(sb, int64(p.pid), 10)
-	p.sfrag = sb
+	pn := len(b)
+	b = append(b, `,"hash":{"sha256":"`...)
+	b = append(b, s.hashOf(p.exe)...)
+	b = append(b, `"},"working_directory":`...)
+	b = appendStr(b, p.cwd)
+	fn := len(b)
+	b = append(b, `"entity_id":`...)
+	b = appendStr(b, p.entity)
+	b = append(b, `,"executable":`...)
+	b = appendStr(b, p.exe)
+	b = append(b, `,"name":`...)
+	b = appendStr(b, p.name)
+	b = append(b, `,"pid":`...)
+	b = strconv.AppendInt(b, int64(p.pid), 10)
+	p.pfrag = b[:pn:pn]
+	p.frag = b[:fn:fn]
+	p.sfrag = b[fn:]
 }
 
 func (s *sim) eventHead(b []byte, t int64, h *host, action, category, dataset, typ string) []byte {

@@ -236,6 +236,7 @@ type sim struct {
 	open       map[uint64]*conn
 	err        error
 	scripts    map[string]string
+	plans      map[string][]shStep // parsed payloads (plans are read-only)
 	behaviours map[string]func(*proc, int64) int64
 	rev        *revShell
 	aitm       uint16

@@ -178,10 +178,18 @@ func (s *sim) runSteps(sh *proc, steps []shStep, t int64, lbl uint16) int64 {
 // runShell plans payload in shell sh (at sh's working directory) and runs
 // it from t.
 func (s *sim) runShell(sh *proc, payload string, t int64, lbl uint16) int64 {
-	steps, err := planShell(payload, sh.cwd, sh.u.home)
-	if err != nil {
-		// Built-in payloads are fixed; a parse error is a bug.
-		panic(err)
+	key := sh.cwd + "\x00" + sh.u.home + "\x00" + payload
+	steps, ok := s.plans[key]
+	if !ok {
+		var err error
+		steps, err = planShell(payload, sh.cwd, sh.u.home)
+		if err != nil {
+			// Built-in payloads are fixed; a parse error is a bug.
+			panic(err)
+		}
+		if len(s.plans) < 4096 {
+			s.plans[key] = steps
+		}
 	}
 	return s.runSteps(sh, steps, t, lbl)
 }

@@ -48,6 +48,10 @@ type Options struct {
 	BenignOnly bool
 	// Progress, when set, is called now and then with the counts so far.
 	Progress func(events, packets int64)
+
+	// workload restricts the benign mix (benchmarks): "process" runs only
+	// activities without network traffic, "network" only browsing.
+	workload string
 }
 
 // DefaultStart is the start of a run when Options.Start is zero.
@@ -153,6 +157,7 @@ func Run(ctx context.Context, sink Sink, opts Options) (Stats, error) {
 		exeHash:  map[string]string{},
 		open:     map[uint64]*conn{},
 		scripts:  map[string]string{},
+		plans:    map[string][]shStep{},
 		progress: opts.Progress,
 	}
 	s.now = s.start
