@@ -42,6 +42,9 @@ type correlator struct {
 	ev         ecs.Event
 	maxTime    time.Time
 	fed        int
+	// ignored counts rule matches that could not enter correlations,
+	// per reason.
+	ignored map[string]int64
 }
 
 type corrState struct {
@@ -83,7 +86,7 @@ func newCorrelator(rs *RuleSet) (*correlator, []string) {
 	if len(corrs) == 0 {
 		return nil, errs
 	}
-	e := &correlator{byRule: map[*sigma.Rule][]*corrState{}, suppressed: map[*sigma.Rule]bool{}}
+	e := &correlator{byRule: map[*sigma.Rule][]*corrState{}, suppressed: map[*sigma.Rule]bool{}, ignored: map[string]int64{}}
 	rulesByRef := map[string]*sigma.Rule{}
 	for _, r := range rs.Rules {
 		if r.ID != "" {
@@ -264,10 +267,12 @@ func (e *correlator) feed(m Match, write func(Match) error) error {
 		return nil
 	}
 	if err := e.fields.Extract(m.Event, &e.ev); err != nil {
-		return nil // undecodable: cannot correlate (already counted by the backend)
+		e.ignored["event not decodable"]++
+		return nil
 	}
 	t, ok := e.eventTime()
 	if !ok {
+		e.ignored["no parsable @timestamp"]++
 		return nil
 	}
 	if t.After(e.maxTime) {

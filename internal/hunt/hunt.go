@@ -101,6 +101,9 @@ type Stats struct {
 	// not be run (compile or conversion errors), one message each.
 	Rules      int
 	RuleErrors []string
+	// CorrelationIgnored counts rule matches that could not enter the
+	// correlations referencing their rule, per reason.
+	CorrelationIgnored map[string]int64
 	// Hits counts matches per rule (or correlation): "id  title".
 	Hits map[string]int64
 }
@@ -151,6 +154,9 @@ func Run(ctx context.Context, backend Backend, rs *RuleSet, out io.Writer) (Stat
 	})
 	if err == nil && eng != nil {
 		err = eng.flush(write)
+	}
+	if eng != nil && len(eng.ignored) > 0 {
+		st.CorrelationIgnored = eng.ignored
 	}
 	if ferr := bw.Flush(); err == nil && ferr != nil {
 		err = fmt.Errorf("write match: %w", ferr)
@@ -219,6 +225,9 @@ func WriteSummary(w io.Writer, st Stats, elapsed time.Duration) {
 		st.Events, st.Matched, total(st.Skipped), st.Bytes, elapsed.Round(time.Millisecond), rate)
 	for _, k := range sortedKeys(st.Skipped) {
 		fmt.Fprintf(w, "  skipped %d: %s\n", st.Skipped[k], k)
+	}
+	for _, k := range sortedKeys(st.CorrelationIgnored) {
+		fmt.Fprintf(w, "  correlations ignored %d rule matches: %s\n", st.CorrelationIgnored[k], k)
 	}
 	type hc struct {
 		name string

@@ -580,3 +580,32 @@ correlation:
 		t.Fatalf("got %+v", cs)
 	}
 }
+
+func TestCorrelationIgnoresEventsWithoutTime(t *testing.T) {
+	rs := parseRules(t, failedLogin+`---
+title: Any failed login
+id: 22222222-2222-2222-2222-222222222222
+correlation:
+  type: event_count
+  rules: [failed_login]
+  timespan: 1m
+  condition: {gte: 1}
+`)
+	logs := writeEvents(t, []string{
+		`{"event":{"outcome":"failure"}}`,
+		`{"@timestamp":"yesterday","event":{"outcome":"failure"}}`,
+		ev(0, `"event":{"outcome":"failure"}`),
+	})
+	lines, _, st := runHunt(t, rs, 1, logs)
+	if cs := corrLines(lines); len(cs) != 1 || fmt.Sprint(lineNums(cs[0].Correlation)) != "[3]" {
+		t.Errorf("correlations = %+v", cs)
+	}
+	if st.CorrelationIgnored["no parsable @timestamp"] != 2 {
+		t.Errorf("ignored = %v", st.CorrelationIgnored)
+	}
+	var sum bytes.Buffer
+	WriteSummary(&sum, st, time.Second)
+	if !strings.Contains(sum.String(), "correlations ignored 2 rule matches: no parsable @timestamp") {
+		t.Errorf("summary:\n%s", sum.String())
+	}
+}
