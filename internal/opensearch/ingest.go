@@ -68,6 +68,9 @@ type ItemFailure struct {
 }
 
 func (f ItemFailure) Error() string {
+	if f.Status == 0 { // the whole request failed
+		return fmt.Sprintf("%s:%d: document %s: %s", f.File, f.Line, f.ID, f.Reason)
+	}
 	return fmt.Sprintf("%s:%d: document %s: HTTP %d %s: %s", f.File, f.Line, f.ID, f.Status, f.Type, f.Reason)
 }
 
