@@ -91,8 +91,19 @@ the event-kind step (a process_creation rule sees only process start
 events) unless --no-event-kind.`,
 		Example: `  rangehunt hunt --rules ../shared/sigma/rules/linux --logs events.ndjson
   rangehunt hunt --rules rules/ --logs a.ndjson.gz --logs b.json --workers 4`,
-		Args: cobra.NoArgs,
+		// --rules and --logs take several values each (shell globs:
+		// --logs logs/*.ndjson), so flags are parsed here.
+		DisableFlagParsing: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := cmd.Flags().Parse(multiValue(args, "--rules", "--logs")); err != nil {
+				return &cmdutil.FlagError{Err: err}
+			}
+			if help, _ := cmd.Flags().GetBool("help"); help {
+				return cmd.Help()
+			}
+			if rest := cmd.Flags().Args(); len(rest) > 0 {
+				return cmdutil.FlagErrorf("unexpected argument %q (paths go after --rules or --logs)", rest[0])
+			}
 			return run(cmd.Context(), o)
 		},
 	}
@@ -108,6 +119,37 @@ events) unless --no-event-kind.`,
 	fl.StringVar(&o.Since, "since", "", "only events at or after this time, RFC 3339 (opensearch backend)")
 	fl.StringVar(&o.Until, "until", "", "only events before this time, RFC 3339 (opensearch backend)")
 	return cmd
+}
+
+// multiValue rewrites "--rules a b --logs c d" as "--rules=a --rules=b
+// --logs=c --logs=d": the words after a multi-value flag, up to the next
+// flag, are its values.
+func multiValue(args []string, flags ...string) []string {
+	var out []string
+	cur := ""
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if strings.HasPrefix(a, "-") && len(a) > 1 {
+			cur = ""
+			for _, f := range flags {
+				if a == f {
+					cur = f
+				}
+			}
+			if cur == "" {
+				out = append(out, a)
+			}
+			continue
+		}
+		if cur != "" {
+			out = append(out, cur+"="+a)
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
 }
 
 func run(ctx context.Context, o *Options) error {

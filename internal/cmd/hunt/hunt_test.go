@@ -94,8 +94,15 @@ func TestHuntCommand(t *testing.T) {
 			}
 		}
 	}
+	// Several values after --rules and --logs (shell globs): the rule
+	// file twice (its rule runs twice) over the log file twice gives
+	// every match four times.
+	out, errOut, err := runCmd(t, "--rules", rules, rules, "--logs", logs, logs, "--workers", "1")
+	if err != nil || strings.Count(out, "\n") != 8 || !strings.Contains(errOut, "rules: 2 run") {
+		t.Errorf("multi-value flags: %v, %d matches\n%s", err, strings.Count(out, "\n"), errOut)
+	}
 	// --no-event-kind: the process end event matches too.
-	out, _, err := runCmd(t, "--rules", rules, "--logs", logs, "--no-event-kind")
+	out, _, err = runCmd(t, "--rules", rules, "--logs", logs, "--no-event-kind")
 	if err != nil || strings.Count(out, "\n") != 3 {
 		t.Errorf("--no-event-kind: %v, %d matches", err, strings.Count(out, "\n"))
 	}
@@ -108,6 +115,9 @@ func TestHuntUsageErrors(t *testing.T) {
 		{"--rules", "x", "--backend", "nope"},
 		{"--rules", "x", "--logs", "y", "--workers", "0"},
 		{"--rules", "x", "--logs", "y", "--pipeline", "no_such_pipeline"},
+		{"--rules", "x", "--logs", "y", "--workers"},
+		{"--bogus"},
+		{"stray", "--rules", "x"},
 	} {
 		_, _, err := runCmd(t, args...)
 		if !errors.As(err, &fe) {
@@ -117,7 +127,11 @@ func TestHuntUsageErrors(t *testing.T) {
 	dir := t.TempDir()
 	rules := filepath.Join(dir, "r.yml")
 	os.WriteFile(rules, []byte(ruleYAML), 0o644)
-	_, _, err := runCmd(t, "--rules", rules, "--logs", filepath.Join(dir, "missing.ndjson"))
+	out, _, err := runCmd(t, "--help")
+	if err != nil || !strings.Contains(out, "--no-event-kind") {
+		t.Errorf("--help: %v\n%s", err, out)
+	}
+	_, _, err = runCmd(t, "--rules", rules, "--logs", filepath.Join(dir, "missing.ndjson"))
 	if err == nil || !strings.Contains(err.Error(), "missing.ndjson") {
 		t.Errorf("missing log file: got %v", err)
 	}
