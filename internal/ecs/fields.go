@@ -2,6 +2,8 @@ package ecs
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math/bits"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -426,8 +428,24 @@ func (x *extractor) value(i int, n *node, depth int) (int, error) {
 			}
 		}
 	case '"':
-		e, esc := endOfString(b, i+1)
-		if e < 0 {
+		// Inline fast path: no backslash before the closing quote.
+		e, esc := i+1, false
+		for e+8 <= len(b) {
+			x := binary.LittleEndian.Uint64(b[e:])
+			q := x ^ (lsb * '"')
+			s := x ^ (lsb * '\\')
+			if m := ((q-lsb)&^q | (s-lsb)&^s) & msb; m != 0 {
+				e += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			e += 8
+		}
+		for e < len(b) && b[e] != '"' && b[e] != '\\' {
+			e++
+		}
+		if e < len(b) && b[e] == '"' {
+			e++
+		} else if e, esc = endOfString(b, i+1); e < 0 {
 			return 0, extractErr("unterminated string", i)
 		}
 		s := b[i+1 : e-1]

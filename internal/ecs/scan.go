@@ -193,6 +193,7 @@ func (v *validator) validate(b []byte) (reason, int, string) {
 		r    reason
 		pos  int
 		what string
+		j    int
 	)
 	// The state machine: value → after-value → (',' → key|value) … .
 value:
@@ -225,7 +226,21 @@ value:
 		stack = append(stack, '[')
 		goto value
 	case '"':
-		if i, r, pos, what = validString(b, i+1); r != rOK {
+		// Inline fast path: plain ASCII up to the closing quote.
+		j = i + 1
+		for j+8 <= n {
+			if m := specialMask(b, j); m != 0 {
+				j += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			j += 8
+		}
+		for j < n && !special[b[j]] { // the tail; no-op after a break
+			j++
+		}
+		if j < n && b[j] == '"' {
+			i = j + 1
+		} else if i, r, pos, what = validString(b, i+1); r != rOK {
 			return r, pos, what
 		}
 	case 't':
@@ -301,7 +316,21 @@ key:
 		v.stack = stack
 		return rMalformed, i, "invalid character " + quoteByte(b[i]) + " looking for object key"
 	}
-	if i, r, pos, what = validString(b, i+1); r != rOK {
+	// Inline fast path, as for string values.
+	j = i + 1
+	for j+8 <= n {
+		if m := specialMask(b, j); m != 0 {
+			j += bits.TrailingZeros64(m) >> 3
+			break
+		}
+		j += 8
+	}
+	for j < n && !special[b[j]] {
+		j++
+	}
+	if j < n && b[j] == '"' {
+		i = j + 1
+	} else if i, r, pos, what = validString(b, i+1); r != rOK {
 		v.stack = stack
 		return r, pos, what
 	}
