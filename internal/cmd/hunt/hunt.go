@@ -90,7 +90,7 @@ Rules are mapped to ECS with --pipeline (default ecs_linux), followed by
 the event-kind step (a process_creation rule sees only process start
 events) unless --no-event-kind.`,
 		Example: `  rangehunt hunt --rules ../shared/sigma/rules/linux --logs events.ndjson
-  rangehunt hunt --rules rules/ --logs a.ndjson.gz --logs b.json --workers 4`,
+  rangehunt hunt --rules rules/ my-rule.yml --logs logs/*.ndjson.gz b.json --workers 4`,
 		// --rules and --logs take several values each (shell globs:
 		// --logs logs/*.ndjson), so flags are parsed here.
 		DisableFlagParsing: true,
