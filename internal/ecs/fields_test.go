@@ -246,3 +246,43 @@ func TestValueFloatNoAllocs(t *testing.T) {
 		t.Errorf("Float allocates %v times", n)
 	}
 }
+
+// TestFieldsConcurrent extracts with one Fields from several goroutines,
+// each with its own Event (run with -race to check that Extract only reads
+// the Fields).
+func TestFieldsConcurrent(t *testing.T) {
+	corpus := benchCorpus(200)
+	lines := strings.Split(strings.TrimSpace(string(corpus)), "\n")
+	f := NewFields(benchFields)
+	f.SetCollectAll(true)
+	want := make([][]string, len(lines))
+	var ev Event
+	for i, l := range lines {
+		if err := f.Extract([]byte(l), &ev); err != nil {
+			t.Fatal(err)
+		}
+		want[i] = render(ev.All())
+	}
+	errs := make(chan error, 4)
+	for g := 0; g < 4; g++ {
+		go func() {
+			var ev Event
+			for i, l := range lines {
+				if err := f.Extract([]byte(l), &ev); err != nil {
+					errs <- err
+					return
+				}
+				if !slices.Equal(render(ev.All()), want[i]) {
+					errs <- errors.New("different leaves from a concurrent Extract")
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
