@@ -132,7 +132,7 @@ func run(ctx context.Context, o *Options) error {
 	}
 	sort.Strings(names)
 	w := o.IO.Out
-	fmt.Fprintf(w, "%s: %d events, %d packets, %d procedures in %.1fs (%.0f records/s), %s in %s\n",
+	fmt.Fprintf(w, "%s: %d events, %d packets, %d procedures in %.2fs (%.0f records/s), %s in %s\n",
 		o.Scenario, st.Events, st.Packets, st.Procedures, el, float64(st.Events+st.Packets)/max(el, 1e-9), human(total), o.Out)
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-28s %s\n", n, human(st.Files[n]))
