@@ -82,16 +82,26 @@ func (e *syntaxError) Unwrap() error { return e.kind }
 
 // ParseError is a malformed record: the input's name, the record's 1-based
 // line (NDJSON) or element index (JSON array), the byte offset of the
-// problem in the decompressed input, its 1-based byte column inside the
-// record, and the cause. errors.Is(err, ErrMalformed) (or ErrTruncated,
-// ErrInvalidUTF8, ErrNotObject, ErrLineTooLong) tells the category.
+// problem in the decompressed input, its 1-based byte column, and the
+// cause. errors.Is(err, ErrMalformed) (or ErrTruncated, ErrInvalidUTF8,
+// ErrNotObject, ErrLineTooLong) tells the category.
+//
+// For stray data between or after the elements of a JSON array file, Line
+// is the index of the element before it and Column is 0.
 type ParseError struct {
-	File   string
-	Line   int64 // 1-based line (NDJSON) or element index (JSON array)
-	Column int   // 1-based byte column inside the record; 0 when unknown
-	Offset int64 // byte offset of the problem in the decompressed input
-	Array  bool  // Line is an element index of a JSON array file
-	Err    error
+	File string
+	// Line is the 1-based line (NDJSON) or element index (JSON array).
+	Line int64
+	// Column is the 1-based byte column of the problem in the line
+	// (NDJSON) or element (JSON array); 0 when the problem concerns the
+	// whole record (too long) or lies outside any element.
+	Column int
+	// Offset is the byte offset of the problem (or of the record when
+	// Column is 0) in the decompressed input.
+	Offset int64
+	// Array reports that Line is an element index of a JSON array file.
+	Array bool
+	Err   error
 }
 
 func (e *ParseError) Error() string {
