@@ -227,15 +227,17 @@ func TestTagIsIdempotent(t *testing.T) {
 		ups = append(ups, TagUpdate{ID: DocID(path, line), Tags: []string{"attack.execution", "proc-1"},
 			Labels: map[string]string{"procedure": "proc-1"}, TechniqueIDs: []string{"T1059.004"}, TacticIDs: []string{"TA0002"}})
 	}
-	// A second procedure on some of the same documents, in the same call.
-	ups = append(ups, TagUpdate{ID: DocID(path, 1), Tags: []string{"proc-2"}, TechniqueIDs: []string{"T1222.002"}})
+	// A second procedure on some of the same documents, in the same call,
+	// naming the event by file and line as a hunt match does.
+	ups = append(ups, TagUpdate{File: path, Line: 1, Tags: []string{"proc-2"}, TechniqueIDs: []string{"T1222.002"}})
+	ups = append(ups, TagUpdate{File: path, Line: 99999, Tags: []string{"proc-2"}})
 	ups = append(ups, TagUpdate{ID: "no-such-document", Tags: []string{"x"}})
 	st, err := c.Tag(ctx, index, ups)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Updated != 100 || st.Missing != 1 || st.Unchanged != 0 || st.Failed != 0 {
-		t.Fatalf("first tagging: %+v; want 100 updated, 1 missing", st)
+	if st.Updated != 100 || st.Missing != 2 || st.Unchanged != 0 || st.Failed != 0 {
+		t.Fatalf("first tagging: %+v; want 100 updated, 2 missing", st)
 	}
 	st, err = c.Tag(ctx, index, ups)
 	if err != nil {

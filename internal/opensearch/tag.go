@@ -17,6 +17,12 @@ import (
 type TagUpdate struct {
 	// ID is the document id (the _id of a hit, DocID for ingested events).
 	ID string
+	// File and Line name the event instead of ID, as a hunt match does
+	// (hunt.Match.File/Line): the document is found by the provenance
+	// fields written at ingest (rangehunt.file as given to ingest,
+	// rangehunt.line). Used only when ID is empty.
+	File string
+	Line int64
 	// Tags are added to the ECS "tags" array.
 	Tags []string
 	// Labels are set in the ECS "labels" object; an existing key with a
@@ -111,9 +117,21 @@ func (c *Client) Tag(ctx context.Context, index string, updates []TagUpdate) (Ta
 	// Merge updates per document, in a stable order.
 	byID := map[string]*TagUpdate{}
 	var ids []string
+	resolved, unresolved, err := c.resolveRefs(ctx, index, updates)
+	if err != nil {
+		return st, err
+	}
+	st.Missing += unresolved
 	for _, u := range updates {
 		if u.ID == "" {
-			return st, fmt.Errorf("tag update with an empty document id")
+			if u.File == "" {
+				return st, fmt.Errorf("tag update with neither a document id nor a file and line")
+			}
+			id, ok := resolved[fileLine{u.File, u.Line}]
+			if !ok {
+				continue
+			}
+			u.ID = id
 		}
 		m, ok := byID[u.ID]
 		if !ok {
@@ -131,7 +149,7 @@ func (c *Client) Tag(ctx context.Context, index string, updates []TagUpdate) (Ta
 		}
 	}
 	sort.Strings(ids)
-	st.Documents = len(ids)
+	st.Documents = len(ids) + unresolved
 	const chunk = 1000
 	for start := 0; start < len(ids); start += chunk {
 		part := ids[start:min(start+chunk, len(ids))]
@@ -293,4 +311,69 @@ func (c *Client) mget(ctx context.Context, index string, ids []string) (map[stri
 		out[d.ID] = s
 	}
 	return out, nil
+}
+
+type fileLine struct {
+	file string
+	line int64
+}
+
+// resolveRefs finds the ids of the documents named by file and line in
+// updates without an id. It returns them and the number of distinct
+// references not found.
+func (c *Client) resolveRefs(ctx context.Context, index string, updates []TagUpdate) (map[fileLine]string, int, error) {
+	want := map[fileLine]bool{}
+	var refs []fileLine
+	for _, u := range updates {
+		if u.ID != "" || u.File == "" {
+			continue
+		}
+		k := fileLine{u.File, u.Line}
+		if !want[k] {
+			want[k] = true
+			refs = append(refs, k)
+		}
+	}
+	out := map[fileLine]string{}
+	const chunk = 500
+	for start := 0; start < len(refs); start += chunk {
+		part := refs[start:min(start+chunk, len(refs))]
+		var should []any
+		for _, r := range part {
+			should = append(should, map[string]any{"bool": map[string]any{"filter": []any{
+				map[string]any{"term": map[string]any{FieldFile: r.file}},
+				map[string]any{"term": map[string]any{FieldLine: r.line}},
+			}}})
+		}
+		body, err := json.Marshal(map[string]any{
+			"size":    len(part) * 2,
+			"_source": []string{FieldFile, FieldLine},
+			"query":   map[string]any{"bool": map[string]any{"should": should, "minimum_should_match": 1}},
+		})
+		if err != nil {
+			return nil, 0, err
+		}
+		data, err := c.request(ctx, http.MethodPost, "/"+url.PathEscape(index)+"/_search", nil, body)
+		if err != nil {
+			return nil, 0, fmt.Errorf("finding documents to tag in %s: %w", index, err)
+		}
+		var resp struct {
+			Hits struct {
+				Hits []struct {
+					ID     string          `json:"_id"`
+					Source json.RawMessage `json:"_source"`
+				} `json:"hits"`
+			} `json:"hits"`
+		}
+		if err := json.Unmarshal(data, &resp); err != nil {
+			return nil, 0, fmt.Errorf("finding documents to tag in %s: %w", index, err)
+		}
+		for _, h := range resp.Hits.Hits {
+			f, l := provenance(h.Source)
+			if want[fileLine{f, l}] {
+				out[fileLine{f, l}] = h.ID
+			}
+		}
+	}
+	return out, len(refs) - len(out), nil
 }
