@@ -42,7 +42,7 @@ type Options struct {
 	Workstations int
 	// BenignRate is the number of benign activities per host and minute
 	// (each a cron job, a service, a browsing session, an SSH session, ...);
-	// zero is DefaultBenignRate.
+	// zero is DefaultBenignRate, a negative rate means no background.
 	BenignRate float64
 	// BenignOnly leaves the attack out.
 	BenignOnly bool
@@ -137,9 +137,6 @@ func Run(ctx context.Context, sink Sink, opts Options) (Stats, error) {
 	}
 	if opts.Workstations < 1 || opts.Workstations > 150 {
 		return Stats{}, fmt.Errorf("workstations %d out of range 1..150", opts.Workstations)
-	}
-	if opts.BenignRate < 0 {
-		return Stats{}, fmt.Errorf("benign rate %v is negative", opts.BenignRate)
 	}
 	if opts.BenignRate == 0 {
 		opts.BenignRate = DefaultBenignRate

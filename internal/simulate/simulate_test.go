@@ -110,7 +110,6 @@ func TestOptionsErrors(t *testing.T) {
 		{Duration: 10 * time.Minute},
 		{Duration: -time.Hour, BenignOnly: true},
 		{Workstations: 500},
-		{BenignRate: -1},
 	} {
 		if _, err := Run(context.Background(), discardSink{}, o); err == nil {
 			t.Errorf("Run(%+v) accepted", o)
@@ -685,3 +684,16 @@ func runPeak(opts Options, peak *int) (Stats, error) {
 
 var _ = io.Discard
 var _ = sort.Strings
+
+// TestScenarioLoads: scenario.yaml passes the scenario package's own
+// loader and validation without errors or warnings.
+func TestScenarioLoads(t *testing.T) {
+	dir := testRun(t)
+	sc, ds := scenario.Load(filepath.Join(dir, "scenario.yaml"))
+	for _, d := range ds {
+		t.Errorf("scenario.yaml: %v", d)
+	}
+	if sc == nil || len(sc.Procedures) == 0 {
+		t.Fatalf("loaded %+v", sc)
+	}
+}

@@ -107,7 +107,7 @@ func run(ctx context.Context, o *Options) error {
 		opts.Start, _ = time.Parse(time.RFC3339, o.Start)
 	}
 	if opts.BenignRate == 0 {
-		opts.BenignRate = 1e-9 // no background: Options treats 0 as the default
+		opts.BenignRate = -1 // no background (Options treats 0 as the default)
 	}
 	prog := o.IO.NewProgress("simulate", "records", 0)
 	var last int64
