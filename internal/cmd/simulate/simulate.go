@@ -5,6 +5,8 @@ package simulate
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -28,6 +30,7 @@ type Options struct {
 	List       bool
 	Out        string
 	Start      string
+	Force      bool
 }
 
 // NewCmd returns the simulate command.
@@ -87,6 +90,7 @@ out (training data for anomaly detection). See docs/simulator.md.`,
 	fl.BoolVar(&o.BenignOnly, "benign-only", false, "generate the background activity without the attack")
 	fl.BoolVar(&o.List, "list", false, "list the built-in scenarios")
 	fl.StringVarP(&o.Out, "out", "o", "", "output directory")
+	fl.BoolVar(&o.Force, "force", false, "replace the output of an earlier run in --out (its logs/, pcaps/, truth/ and scenario.yaml)")
 	fl.StringVar(&o.Start, "start", "", "start of the run, RFC 3339 (default "+simulate.DefaultStart.Format(time.RFC3339)+")")
 	return cmd
 }
@@ -108,6 +112,9 @@ func run(ctx context.Context, o *Options) error {
 	}
 	if opts.BenignRate == 0 {
 		opts.BenignRate = -1 // no background (Options treats 0 as the default)
+	}
+	if err := prepareOut(o.Out, o.Force); err != nil {
+		return err
 	}
 	prog := o.IO.NewProgress("simulate", "records", 0)
 	var last int64
@@ -136,6 +143,27 @@ func run(ctx context.Context, o *Options) error {
 		o.Scenario, st.Events, st.Packets, st.Procedures, el, float64(st.Events+st.Packets)/max(el, 1e-9), human(total), o.Out)
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-28s %s\n", n, human(st.Files[n]))
+	}
+	return nil
+}
+
+// outputs are the names a run writes at the top of its directory.
+var outputs = []string{"logs", "pcaps", "truth", "scenario.yaml"}
+
+// prepareOut refuses to mix a run with an earlier one (a run with fewer
+// hosts would leave stale files), unless force removes the earlier one.
+func prepareOut(dir string, force bool) error {
+	for _, name := range outputs {
+		p := filepath.Join(dir, name)
+		if _, err := os.Stat(p); err != nil {
+			continue
+		}
+		if !force {
+			return fmt.Errorf("%s already holds a run (%s); use --force to replace it or choose another --out", dir, p)
+		}
+		if err := os.RemoveAll(p); err != nil {
+			return fmt.Errorf("remove earlier run: %w", err)
+		}
 	}
 	return nil
 }

@@ -74,6 +74,17 @@ func TestRun(t *testing.T) {
 	if !strings.Contains(out.String(), "florama: ") || !strings.Contains(out.String(), "pcaps/dmz.pcap") {
 		t.Errorf("summary:\n%s", out)
 	}
+	// A second run into the same directory needs --force.
+	if err := run(context.Background(), o); err == nil || !strings.Contains(err.Error(), "--force") {
+		t.Errorf("second run into %s: %v", dir, err)
+	}
+	o.Force, o.Hosts = true, 1
+	if err := run(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "logs/ws2.ndjson")); err == nil {
+		t.Error("--force left the earlier run's ws2 log")
+	}
 	ios, _, out, _ = iostreams.Test()
 	if err := run(context.Background(), &Options{IO: ios, List: true}); err != nil || !strings.HasPrefix(out.String(), "florama\t") {
 		t.Errorf("--list: %v %q", err, out)
