@@ -51,11 +51,16 @@ func SynthesizeEvents(rule *sigma.Rule) (positive, negative [][]byte, err error)
 		if !s.condUnder(a) {
 			continue
 		}
-		for _, f := range fills {
-			s.fill = f
-			ev, ok := s.build(a)
-			if ok && s.refRule(ev) {
-				pos, posA = ev, a
+		for _, rich := range []bool{true, false} {
+			for _, f := range fills {
+				s.fill, s.rich = f, rich
+				ev, ok := s.build(a)
+				if ok && s.refRule(ev) {
+					pos, posA = ev, a
+					break
+				}
+			}
+			if pos != nil {
 				break
 			}
 		}
@@ -122,6 +127,10 @@ type synth struct {
 	// fill is what a '*' wildcard becomes; build tries several, so that
 	// a value can dodge a filter on the same field.
 	fill string
+	// rich makes events more realistic: one value satisfying all items on
+	// a field instead of an array of values, a differing value for neq
+	// instead of an absent field. build tries rich events first.
+	rich bool
 }
 
 var fills = []string{"", "x", "/rangehunt/x "}
@@ -291,6 +300,112 @@ func (s *synth) build(a uint32) (*synthEvent, bool) {
 
 // satisfyGroup adds values making every item of g true.
 func (s *synth) satisfyGroup(ev *synthEvent, g *sigma.Group, keywords bool) bool {
+	before := map[string]int{}
+	for _, it := range g.Items {
+		if _, ok := before[it.Field]; !ok {
+			before[it.Field] = len(ev.fields[it.Field])
+		}
+	}
+	if !s.satisfyItems(ev, g) {
+		return false
+	}
+	if !s.rich {
+		return true
+	}
+	// One value for all the items of a field, where one exists.
+	for field, n := range before {
+		if field == "" || len(ev.fields[field])-n < 2 {
+			continue
+		}
+		added := ev.fields[field][n:]
+		for _, cand := range mergeCandidates(g, field, added) {
+			try := ev.clone()
+			try.fields[field] = append(append([]any(nil), ev.fields[field][:n]...), cand)
+			ok := true
+			for _, it := range g.Items {
+				if it.Field == field && !refItem(it, try) {
+					ok = false
+					break
+				}
+			}
+			if ok {
+				*ev = *try
+				break
+			}
+		}
+	}
+	// neq: a value that differs rather than an absent field.
+	for _, it := range g.Items {
+		if !it.Negate || it.Field == "" || len(ev.fields[it.Field]) > 0 || len(it.Values) == 0 {
+			continue
+		}
+		x, ok := s.valueFor(ev.clone(), it.Field, it.Values[0], false)
+		if !ok || x == absentMarker {
+			continue
+		}
+		try := ev.clone()
+		try.fields[it.Field] = []any{mutate(x)}
+		delete(try.absent, it.Field)
+		if refItem(it, try) {
+			*ev = *try
+		}
+	}
+	return true
+}
+
+// mergeCandidates proposes single values for a field that several items
+// constrain: the string values concatenated (prefix + suffix), each value
+// alone, and one timestamp combining the time parts.
+func mergeCandidates(g *sigma.Group, field string, added []any) []any {
+	var out []any
+	var parts []string
+	for _, x := range added {
+		if t, ok := x.(string); ok {
+			parts = append(parts, t)
+		}
+	}
+	if len(parts) == len(added) {
+		out = append(out, strings.Join(parts, ""))
+	}
+	out = append(out, added...)
+	t := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	tp := false
+	for _, it := range g.Items {
+		if it.Field != field {
+			continue
+		}
+		for _, v := range it.Values {
+			p, ok := v.(sigma.TimePart)
+			if !ok {
+				continue
+			}
+			tp = true
+			n := int(p.Num.Float)
+			switch p.Unit {
+			case sigma.Minute:
+				t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), n, 0, 0, time.UTC)
+			case sigma.Hour:
+				t = time.Date(t.Year(), t.Month(), t.Day(), n, t.Minute(), 0, 0, time.UTC)
+			case sigma.Day:
+				t = time.Date(t.Year(), t.Month(), n, t.Hour(), t.Minute(), 0, 0, time.UTC)
+			case sigma.Month:
+				t = time.Date(t.Year(), time.Month(n), t.Day(), t.Hour(), t.Minute(), 0, 0, time.UTC)
+			case sigma.Year:
+				t = time.Date(n, t.Month(), t.Day(), t.Hour(), t.Minute(), 0, 0, time.UTC)
+			case sigma.Week:
+				w := timeFor(p)
+				t = time.Date(t.Year(), w.Month(), w.Day(), t.Hour(), t.Minute(), 0, 0, time.UTC)
+			}
+		}
+	}
+	if tp {
+		out = append([]any{t.Format(time.RFC3339)}, out...)
+	}
+	return out
+}
+
+// satisfyItems adds values making every item of g true.
+func (s *synth) satisfyItems(ev *synthEvent, g *sigma.Group) bool {
 	for _, it := range g.Items {
 		field := it.Field
 		if field == "" {
@@ -568,6 +683,23 @@ func (s *synth) falsify(ev *synthEvent, se *sigma.Search) []*synthEvent {
 		names = append(names, f)
 	}
 	sort.Strings(names)
+	// 0. neq items: give the field the very value it must differ from.
+	for _, g := range se.Groups {
+		for _, it := range g.Items {
+			if !it.Negate || it.Field == "" || len(it.Values) == 0 {
+				continue
+			}
+			try := ev.clone()
+			x, ok := s.valueFor(try, it.Field, it.Values[0], false)
+			if !ok || x == absentMarker {
+				continue
+			}
+			try.fields[it.Field] = []any{x}
+			if !refSearch(se, try) {
+				out = append(out, try)
+			}
+		}
+	}
 	// 1. mutate every value of the search's fields (a near miss).
 	mut := ev.clone()
 	for _, f := range names {
@@ -606,6 +738,10 @@ func mutate(x any) any {
 	case string:
 		if v == "" {
 			return "rangehunt"
+		}
+		if t, err := time.Parse(time.RFC3339, v); err == nil {
+			// Every part changes: year, month, ISO week, day, hour, minute.
+			return t.AddDate(1, 1, 8).Add(time.Hour + time.Minute).Format(time.RFC3339)
 		}
 		// Drop the first and last characters of every word-ish part: the
 		// literal text the rule needs is no longer there.
