@@ -44,7 +44,13 @@ type planner struct {
 	cwd  string
 	home string
 	vars map[string]string
+	// procs counts the processes planned so far (shared by clones): loops
+	// nested in a short payload could otherwise plan billions.
+	procs *int
 }
+
+// maxPlanned bounds the processes one payload may plan.
+const maxPlanned = 10000
 
 // planShell parses payload with the POSIX/bash grammar and returns the
 // processes it spawns. cwd and home are the shell's working directory and
@@ -54,12 +60,12 @@ func planShell(payload, cwd, home string) ([]shStep, error) {
 	if err != nil {
 		return nil, fmt.Errorf("payload %q: %w", payload, err)
 	}
-	p := &planner{cwd: cwd, home: home, vars: map[string]string{"HOME": home}}
+	p := &planner{cwd: cwd, home: home, vars: map[string]string{"HOME": home}, procs: new(int)}
 	return p.stmts(f.Stmts)
 }
 
 func (p *planner) clone() *planner {
-	q := &planner{cwd: p.cwd, home: p.home, vars: make(map[string]string, len(p.vars))}
+	q := &planner{cwd: p.cwd, home: p.home, vars: make(map[string]string, len(p.vars)), procs: p.procs}
 	for k, v := range p.vars {
 		q.vars[k] = v
 	}
@@ -206,6 +212,9 @@ func (p *planner) cmd(c syntax.Command) ([]shStep, error) {
 		}
 		var out []shStep
 		for _, v := range items {
+			if *p.procs > maxPlanned {
+				return nil, fmt.Errorf("payload plans more than %d processes", maxPlanned)
+			}
 			p.vars[it.Name.Value] = v
 			body, err := p.stmts(c.Do)
 			if err != nil {
@@ -261,6 +270,10 @@ func (p *planner) call(c *syntax.CallExpr) (*shProc, error) {
 			}
 		}
 		return nil, nil
+	}
+	*p.procs++
+	if *p.procs > maxPlanned {
+		return nil, fmt.Errorf("payload plans more than %d processes", maxPlanned)
 	}
 	return &shProc{argv: argv, env: env, cwd: p.cwd}, nil
 }

@@ -61,3 +61,26 @@ func TestPlanShell(t *testing.T) {
 		t.Error("syntax error accepted")
 	}
 }
+
+// FuzzPlanShell: the planner never panics, whatever the payload.
+func FuzzPlanShell(f *testing.F) {
+	for _, p := range []string{
+		"chmod +x /tmp/nmap ; ( /tmp/nmap -Pn -F 172.16.1.4; /tmp/nmap -Pn -p 8530,8531 172.16.1.4 ) 2>/dev/null | grep open ; rm /tmp/nmap",
+		`for p in a b; do sshpass -p "$p" ssh root@h id; done`, "a=(1 2) b", "x=$(id) && echo ${x:-y} | tr a b &",
+		"if true; then :; elif false; then a; else b; fi", "while read l; do echo $l; done < f", "f() { ls; }; f",
+		"export A B=2; local c; declare -a d", "{ a; b; } | c", "cd; cd -; cd ~/x",
+	} {
+		f.Add(p)
+	}
+	for _, d := range floramaProcedures("u") {
+		for _, p := range d.payloads {
+			f.Add(p)
+		}
+	}
+	f.Fuzz(func(t *testing.T, payload string) {
+		if len(payload) > 4096 {
+			t.Skip()
+		}
+		planShell(payload, "/", "/root")
+	})
+}
