@@ -44,8 +44,11 @@ inside is "no match". Rules run with pipeline none plus the event-kind step
 (process_creation → event.category:process AND event.type:start) unless
 --no-event-kind.`,
 		Example: `  rangehunt rules check --scenario s.yaml --rules rules/generated --logs events.ndjson.gz`,
-		Args:    cobra.NoArgs,
+		// Words after the flags are more log files, so that a shell glob
+		// works: --logs logs/*.ndjson.
+		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Logs = append(opts.Logs, args...)
 			if opts.Scenario == "" || len(opts.Rules) == 0 || len(opts.Logs) == 0 {
 				return cmdutil.FlagErrorf("--scenario, --rules and --logs are required")
 			}
