@@ -542,6 +542,13 @@ func TestTsharkReadsPcaps(t *testing.T) {
 			t.Fatalf("tshark %s: %v", name, err)
 		}
 		checkExpert(t, name, string(out))
+		out, err = exec.Command(tshark, "-r", p, "-Y", "tcp.analysis.retransmission && !(tcp.flags.syn == 1 && tcp.flags.ack == 0)").Output()
+		if err != nil {
+			t.Fatalf("tshark %s: %v", name, err)
+		}
+		if s := strings.TrimSpace(string(out)); s != "" {
+			t.Errorf("%s: retransmissions other than unanswered SYNs:\n%s", name, s)
+		}
 		got := map[string][2]int64{}
 		for _, proto := range []string{"tcp", "udp"} {
 			out, err := exec.Command(tshark, "-r", p, "-q", "-z", "conv,"+proto).Output()
@@ -596,8 +603,16 @@ func checkExpert(t *testing.T, name, out string) {
 			section = "error"
 		case strings.HasPrefix(line, "Warns"):
 			section = "warn"
-		case strings.HasPrefix(line, "Notes"), strings.HasPrefix(line, "Chats"):
+		case strings.HasPrefix(line, "Notes"):
+			section = "note"
+		case strings.HasPrefix(line, "Chats"):
 			section = ""
+		case section == "note" && strings.TrimSpace(line) != "" && !strings.HasPrefix(line, "=") && !strings.Contains(line, "Frequency"):
+			// FIN teardown, and the SYN retransmissions of probes to
+			// absent hosts (checked separately to be SYNs only).
+			if !strings.Contains(line, "connection closing") && !strings.Contains(line, "(suspected) retransmission") {
+				t.Errorf("%s: unexpected tshark note: %s", name, strings.TrimSpace(line))
+			}
 		case section == "warn" && strings.TrimSpace(line) != "" && !strings.HasPrefix(line, "=") && !strings.Contains(line, "Frequency"):
 			if !strings.Contains(line, "Connection reset (RST)") {
 				t.Errorf("%s: unexpected tshark warning: %s", name, strings.TrimSpace(line))
