@@ -310,7 +310,13 @@ func pcapFrames(t *testing.T, path string) [][]byte {
 	}
 	var out [][]byte
 	b = b[24:]
+	var last uint64
 	for len(b) > 0 {
+		ts := uint64(binary.LittleEndian.Uint32(b))*1e6 + uint64(binary.LittleEndian.Uint32(b[4:]))
+		if ts < last {
+			t.Fatalf("%s: packet %d goes back in time", path, len(out)+1)
+		}
+		last = ts
 		n := binary.LittleEndian.Uint32(b[8:])
 		out = append(out, b[16:16+n])
 		b = b[16+n:]
