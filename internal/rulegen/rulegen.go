@@ -261,10 +261,47 @@ func escapeValue(v string) string {
 	return r.Replace(v)
 }
 
+// linuxAlternatives lists, for program names that Linux distributions
+// install as symlinks or alternatives, the names the kernel reports as the
+// executable: "sh" runs /usr/bin/dash on Debian, "python3" runs
+// /usr/bin/python3.11, "awk" runs mawk or gawk. process.executable holds the
+// resolved path, so a rule on "/sh" alone would never match.
+var linuxAlternatives = map[string][]string{
+	"sh":      {"sh", "dash", "bash", "busybox"},
+	"python":  {"python", "python2", "python2.7", "python3", "python3.9", "python3.10", "python3.11", "python3.12", "python3.13"},
+	"python3": {"python3", "python3.9", "python3.10", "python3.11", "python3.12", "python3.13"},
+	"awk":     {"awk", "gawk", "mawk", "original-awk", "busybox"},
+	"nc":      {"nc", "nc.openbsd", "nc.traditional", "ncat", "netcat"},
+	"netcat":  {"netcat", "nc.openbsd", "nc.traditional", "ncat"},
+	"vi":      {"vi", "vim", "vim.basic", "vim.tiny", "nvi"},
+	"vim":     {"vim", "vim.basic", "vim.tiny"},
+	"editor":  {"editor", "nano", "vim.basic", "vim.tiny"},
+	"pager":   {"pager", "less", "more"},
+}
+
+// executableSuffixes returns the process.executable|endswith values for a
+// program name: the name itself, or on Linux every name it may resolve to.
+func executableSuffixes(platform, sep, exe string) []string {
+	names := []string{exe}
+	if platform != "windows" {
+		if alts, ok := linuxAlternatives[exe]; ok {
+			names = alts
+		}
+	}
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = sep + n
+	}
+	return out
+}
+
 type selection struct {
 	name   string
 	field  string
 	values []string
+	// anyOf makes several values OR-linked (alternative spellings of one
+	// thing); otherwise they are AND-linked with |all.
+	anyOf bool
 }
 
 func buildRule(s *scenario.Scenario, p *scenario.Procedure, platform string, c candidate, n int, opts Options) (*Rule, error) {
@@ -287,7 +324,7 @@ func buildRule(s *scenario.Scenario, p *scenario.Procedure, platform string, c c
 		if platform == "windows" && !strings.Contains(exe, ".") {
 			exe += ".exe"
 		}
-		sels = append(sels, selection{"selection_image", "process.executable|endswith", []string{sep + exe}})
+		sels = append(sels, selection{name: "selection_image", field: "process.executable|endswith", values: executableSuffixes(platform, sep, exe), anyOf: true})
 	}
 	var args, suffixes, prefixes []string
 	have := map[string]bool{}
@@ -302,7 +339,7 @@ func buildRule(s *scenario.Scenario, p *scenario.Procedure, platform string, c c
 		}
 		if len(args) > 0 {
 			score += len(args)
-			sels = append(sels, selection{"selection_cmdline", "process.command_line|contains", args})
+			sels = append(sels, selection{name: "selection_cmdline", field: "process.command_line|contains", values: args})
 		}
 	} else {
 		// PowerShell starts a program by its resolved path: the command
@@ -345,13 +382,13 @@ func buildRule(s *scenario.Scenario, p *scenario.Procedure, platform string, c c
 			}
 		}
 		if len(args) > 0 {
-			sels = append(sels, selection{"selection_args", "process.args", args})
+			sels = append(sels, selection{name: "selection_args", field: "process.args", values: args})
 		}
 		if len(suffixes) > 0 {
-			sels = append(sels, selection{"selection_args_suffix", "process.args|endswith", suffixes})
+			sels = append(sels, selection{name: "selection_args_suffix", field: "process.args|endswith", values: suffixes})
 		}
 		if len(prefixes) > 0 {
-			sels = append(sels, selection{"selection_args_prefix", "process.args|startswith", prefixes})
+			sels = append(sels, selection{name: "selection_args_prefix", field: "process.args|startswith", values: prefixes})
 		}
 	}
 	if e.Code != "" {
@@ -426,7 +463,9 @@ func buildRule(s *scenario.Scenario, p *scenario.Procedure, platform string, c c
 		if len(vals) == 1 {
 			val = scalar(vals[0])
 		} else {
-			field += "|all"
+			if !sel.anyOf {
+				field += "|all"
+			}
 			val = seq(vals)
 		}
 		appendKV(det, sel.name, mapping(field, val))
