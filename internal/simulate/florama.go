@@ -164,6 +164,9 @@ func (a *attack) next(i int, planned []int64, after int64) {
 
 // span widens the recorded start/end of procedure id.
 func (a *attack) span(id string, start, end int64) {
+	if end > a.s.end {
+		end = a.s.end // effects after the run are not in the output
+	}
 	sp := a.spans[id]
 	if sp == nil {
 		sp = &[2]int64{start, end}
@@ -296,10 +299,14 @@ func (s *sim) agentRun(p *proc, t int64) int64 {
 			if task != nil {
 				f.size += len(task.payload) + 40
 			}
-			if lbl != ctl {
-				f.body = append(f.body, make([]byte, 0)...)
+			if task == nil && lbl != ctl {
+				f.body = append(f.body[:len(f.body)-1], `,"result":"`+strings.Repeat("A", 200+s.rng.IntN(2000))+`"}`...)
 			}
 			e := s.httpFetch(now, p.h, p, f, lbl)
+			if task == nil && lbl != ctl {
+				// This beacon posted a task's output: part of its procedure.
+				a.span(s.labels[lbl], e, e)
+			}
 			if task != nil {
 				tk := *task
 				start := e + 2*ms
