@@ -5,8 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/rangehunt/rangehunt/internal/pcapwrite"
 )
 
 func (s *sim) httpDate(t int64) string {
@@ -411,12 +409,3 @@ func (s *sim) curlRun(p *proc, t int64) int64 {
 	}
 	return end + ms
 }
-
-func min64(a, b int64) int64 {
-	if a < b {
-		return a
-	}
-	return b
-}
-
-var _ = pcapwrite.ACK

@@ -68,23 +68,4 @@ func BenchmarkSimulate(b *testing.B) {
 	}
 }
 
-func ftoa(f float64) string {
-	if f == float64(int64(f)) {
-		return itoa(int64(f))
-	}
-	return "x"
-}
-
-func itoa(n int64) string {
-	if n == 0 {
-		return "0"
-	}
-	var b []byte
-	for n > 0 {
-		b = append([]byte{byte('0' + n%10)}, b...)
-		n /= 10
-	}
-	return string(b)
-}
-
 var benchRate = 40.0

@@ -235,7 +235,6 @@ func (s *sim) eventHead(b []byte, t int64, h *host, action, category, dataset, t
 
 func (s *sim) writeEvent(h *host, b []byte, lbl uint16) {
 	h.out.w.Write(b)
-	h.out.bytes += int64(len(b))
 	s.record(h.out, s.tEvents, lbl, true)
 	s.events++
 }

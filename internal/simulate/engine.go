@@ -128,11 +128,10 @@ func (q *queue) pop() item {
 
 // outFile is one output file with its truth run-length encoder.
 type outFile struct {
-	name  string
-	w     *bufio.Writer
-	c     io.Closer
-	n     int64 // records written
-	bytes int64
+	name string
+	w    *bufio.Writer
+	c    io.Closer
+	n    int64 // records written
 	// current truth run
 	runLbl   uint16
 	runStart int64

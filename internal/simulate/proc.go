@@ -198,12 +198,10 @@ func (s *sim) runShell(sh *proc, payload string, t int64, lbl uint16) int64 {
 // runs payload in it; it returns the end time.
 func (s *sim) shellChild(parent *proc, shell, payload string, u *user, cwd string, t int64, lbl uint16, newSession bool) int64 {
 	sh := s.spawn(parent.h, parent, []string{shell, "-c", payload}, resolveExe(shell, cwd), cwd, u, t, lbl, false, newSession)
-	e := s.runShell(sh, payload, t+300*us+s.rng.Int64N(time1ms), lbl)
+	e := s.runShell(sh, payload, t+300*us+s.rng.Int64N(ms), lbl)
 	s.exit(sh, e)
 	return e
 }
-
-const time1ms = ms
 
 // behave simulates what a freshly exec'd process does from t and returns
 // when it exits.

@@ -201,7 +201,6 @@ func (s *sim) run(ctx context.Context) (err error) {
 		if f.pcap, err = pcapwrite.NewWriter(f.w, 0); err != nil {
 			return fmt.Errorf("%s: %w", f.name, err)
 		}
-		f.bytes = 24
 		sg.out = f
 		s.pcaps = append(s.pcaps, f)
 	}

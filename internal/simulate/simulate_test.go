@@ -8,12 +8,10 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -702,9 +700,6 @@ func runPeak(opts Options, peak *int) (Stats, error) {
 	defer func() { queuePeak = nil }()
 	return Run(context.Background(), discardSink{}, opts)
 }
-
-var _ = io.Discard
-var _ = sort.Strings
 
 // TestScenarioLoads: scenario.yaml passes the scenario package's own
 // loader and validation without errors or warnings.
