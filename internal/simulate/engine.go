@@ -244,6 +244,8 @@ type sim struct {
 	events     int64
 	packets    int64
 	progress   func(events, packets int64)
+	// nextProgress is the record count at which progress is next reported.
+	nextProgress int64
 }
 
 func (s *sim) at(t int64, fn func()) {

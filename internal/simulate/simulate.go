@@ -269,7 +269,8 @@ func (s *sim) loopOne() {
 	case itPkt:
 		s.emitPacket(&it)
 	}
-	if s.progress != nil && (s.events+s.packets)&0xffff == 0 {
+	if s.progress != nil && s.events+s.packets >= s.nextProgress {
+		s.nextProgress = s.events + s.packets + 1<<16
 		s.progress(s.events, s.packets)
 	}
 }
