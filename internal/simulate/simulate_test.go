@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"flag"
 	"encoding/binary"
 	"encoding/csv"
 	"encoding/json"
@@ -12,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -711,5 +714,44 @@ func TestScenarioLoads(t *testing.T) {
 	}
 	if sc == nil || len(sc.Procedures) == 0 {
 		t.Fatalf("loaded %+v", sc)
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// TestGoldenDigests pins the output of one small run (seed 1, 30 min) by
+// SHA-256 per file, so that an unintended change in what the simulator
+// writes is noticed; after an intended change rerun with -update.
+func TestGoldenDigests(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Run(context.Background(), DirSink(dir), Options{Seed: 1, Duration: 30 * time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	files := readTree(t, dir)
+	var names []string
+	for n := range files {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	var b strings.Builder
+	for _, n := range names {
+		fmt.Fprintf(&b, "%x  %s\n", sha256.Sum256(files[n]), n)
+	}
+	golden := filepath.Join("testdata", "florama-seed1-30m.sha256")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (rerun with -update)", err)
+	}
+	if got := b.String(); got != string(want) {
+		t.Errorf("output digests changed (rerun with -update if intended):\ngot\n%swant\n%s", got, want)
 	}
 }
