@@ -722,6 +722,7 @@ var update = flag.Bool("update", false, "rewrite golden files")
 // TestGoldenDigests pins the output of one small run (seed 1, 30 min) by
 // SHA-256 per file, so that an unintended change in what the simulator
 // writes is noticed; after an intended change rerun with -update.
+// scenario.yaml is left out: its layout belongs to the scenario package.
 func TestGoldenDigests(t *testing.T) {
 	dir := t.TempDir()
 	if _, err := Run(context.Background(), DirSink(dir), Options{Seed: 1, Duration: 30 * time.Minute}); err != nil {
@@ -730,7 +731,9 @@ func TestGoldenDigests(t *testing.T) {
 	files := readTree(t, dir)
 	var names []string
 	for n := range files {
-		names = append(names, n)
+		if n != "scenario.yaml" {
+			names = append(names, n)
+		}
 	}
 	slices.Sort(names)
 	var b strings.Builder
