@@ -216,6 +216,7 @@ func (s *sim) sshLogin(t int64, cli *host, cp *proc, srv *host, banner string, l
 	ts.send(ts.t+200*us, true, s.sshKexClient(), 0, false, lbl)
 	ts.send(ts.t+3*ms, false, s.sshKexServer(), 0, false, lbl)
 	ts.send(ts.t+300*us, true, sshNewKeys, 0, false, lbl)
+	ts.ssh = true // from here on, encrypted packets
 	// service request / accept, password attempt
 	ts.send(ts.t+300*us, true, nil, 44, false, lbl)
 	ts.send(ts.t+200*us, false, nil, 44, false, lbl)

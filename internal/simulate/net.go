@@ -205,6 +205,23 @@ type tcpSess struct {
 	cseq, sseq uint32 // next sequence number of each side
 	rate       int64  // ns per byte
 	up         bool   // established
+	// ssh sends opaque bytes as whole encrypted SSH packets (4-byte
+	// length, ciphertext in 8-byte blocks, 16-byte MAC) per segment.
+	ssh bool
+}
+
+// sshChunk rounds n up to the size of an encrypted SSH packet (at least
+// 36 bytes) that fits in one segment.
+func sshChunk(n int) int {
+	c := n - 20
+	if c < 16 {
+		c = 16
+	}
+	c = (c + 7) &^ 7
+	if 20+c > mss {
+		c = (mss - 20) &^ 7
+	}
+	return 20 + c
 }
 
 func (s *sim) rttBetween(a, b *host) int64 {
@@ -317,6 +334,12 @@ func (ts *tcpSess) send(at int64, fromClient bool, head []byte, fill int, tls bo
 			flg := uint8(pcapwrite.ACK)
 			if n == fill {
 				flg |= pcapwrite.PSH
+			}
+			if ts.ssh {
+				n = sshChunk(n)
+				if n >= fill {
+					flg |= pcapwrite.PSH
+				}
 			}
 			s.pkt(c, t, dir, flg, *seq, *oseq, nil, n, lbl)
 			*seq += uint32(n)

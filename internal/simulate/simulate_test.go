@@ -42,7 +42,7 @@ func testRun(t *testing.T) string {
 		if runErr != nil {
 			return
 		}
-		_, runErr = Run(context.Background(), DirSink(runDir), Options{Seed: 42, Duration: 45 * time.Minute})
+		_, runErr = Run(context.Background(), DirSink(runDir), Options{Seed: 42, Duration: 45 * time.Minute, BenignRate: 2})
 	})
 	if runErr != nil {
 		t.Fatal(runErr)
