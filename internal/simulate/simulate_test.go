@@ -42,7 +42,15 @@ func testRun(t *testing.T) string {
 		if runErr != nil {
 			return
 		}
-		_, runErr = Run(context.Background(), DirSink(runDir), Options{Seed: 42, Duration: 45 * time.Minute, BenignRate: 2})
+		seed := uint64(42)
+		if v := os.Getenv("SIMULATE_TEST_SEED"); v != "" {
+			// Try other seeds: SIMULATE_TEST_SEED=7 go test ./internal/simulate
+			seed, runErr = strconv.ParseUint(v, 10, 64)
+			if runErr != nil {
+				return
+			}
+		}
+		_, runErr = Run(context.Background(), DirSink(runDir), Options{Seed: seed, Duration: 45 * time.Minute, BenignRate: 2})
 	})
 	if runErr != nil {
 		t.Fatal(runErr)
