@@ -102,6 +102,10 @@ func (b *HuntBackend) Run(ctx context.Context, rules []*sigma.Rule, emit func(hu
 	sources := map[string][]byte{} // index/id → event
 	var hits []huntHit
 	for i, r := range rules {
+		if err := checkKeywords(r); err != nil {
+			st.RuleErrors = append(st.RuleErrors, fmt.Sprintf("%s: rule %s: %v", r.Path, ruleName(r), err))
+			continue
+		}
 		qs, err := lucene.Convert(r, lucene.Options{KeywordFields: b.keywordFields()})
 		if err != nil {
 			st.RuleErrors = append(st.RuleErrors, fmt.Sprintf("%s: rule %s: %v", r.Path, ruleName(r), err))
@@ -188,4 +192,45 @@ func ParseTime(s string) (time.Time, error) {
 		return t, nil
 	}
 	return time.Time{}, fmt.Errorf("time %q: want RFC 3339 (2024-05-01T10:00:00Z) or a date (2024-05-01)", s)
+}
+
+// checkKeywords rejects keyword (field-less) searches that need the
+// original case of the values: cased strings and regular expressions. The
+// catch-all field rangehunt.all only holds lower-cased values, so such a
+// search would silently find nothing (or too much) on OpenSearch.
+func checkKeywords(r *sigma.Rule) error {
+	if r.Detection == nil {
+		return nil
+	}
+	for _, s := range r.Detection.Searches {
+		if !s.Keywords {
+			continue
+		}
+		for _, g := range s.Groups {
+			for _, it := range g.Items {
+				for _, v := range it.Values {
+					if needsCase(v) {
+						return fmt.Errorf("search %s: keyword value %s needs the original case (cased or regex), which the OpenSearch backend's catch-all field does not keep: %w", s.Name, v, lucene.ErrUnsupported)
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func needsCase(v sigma.Value) bool {
+	switch x := v.(type) {
+	case sigma.String:
+		return x.Cased
+	case sigma.Regex:
+		return true
+	case sigma.Expansion:
+		for _, a := range x.Alts {
+			if needsCase(a) {
+				return true
+			}
+		}
+	}
+	return false
 }

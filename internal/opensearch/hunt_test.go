@@ -122,3 +122,24 @@ func TestHuntTimeRange(t *testing.T) {
 		t.Errorf("events in range = %d, want %d", st.Events, inRange)
 	}
 }
+
+func TestKeywordSearchNeedingCaseIsRefused(t *testing.T) {
+	kw := func(v sigma.Value) *sigma.Rule {
+		r := itemRule("", v)
+		r.Detection.Searches[0].Keywords = true
+		return r
+	}
+	lit := []sigma.Token{{Kind: sigma.Literal, Text: "Mimikatz"}}
+	if err := checkKeywords(kw(sigma.String{Tokens: lit})); err != nil {
+		t.Errorf("plain keyword refused: %v", err)
+	}
+	for _, v := range []sigma.Value{sigma.String{Tokens: lit, Cased: true}, sigma.Regex{}, sigma.Expansion{Alts: []sigma.Value{sigma.String{Tokens: lit}, sigma.String{Tokens: lit, Cased: true}}}} {
+		if err := checkKeywords(kw(v)); err == nil {
+			t.Errorf("keyword %v accepted", v)
+		}
+	}
+	// A cased value on a named field is fine: fields keep ".cased".
+	if err := checkKeywords(itemRule("process.name", sigma.String{Tokens: lit, Cased: true})); err != nil {
+		t.Errorf("cased field value refused: %v", err)
+	}
+}

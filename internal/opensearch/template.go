@@ -97,7 +97,10 @@ func fieldMapping(typ string) map[string]any {
 func baseMapping(typ string) map[string]any {
 	switch typ {
 	case "all":
-		return keywordMapping()
+		// Lower-cased, searched only: no doc values and no ".cased"
+		// sub-field (copying every value twice more would halve the
+		// ingest rate); see HuntBackend for what that rules out.
+		return map[string]any{"type": "keyword", "normalizer": NormalizerName, "ignore_above": ignoreAbove, "doc_values": false}
 	case "keyword", "wildcard", "constant_keyword", "match_only_text", "text":
 		m := keywordMapping()
 		if typ == "match_only_text" || typ == "text" {
@@ -122,13 +125,16 @@ func baseMapping(typ string) map[string]any {
 	return keywordMapping()
 }
 
+// keywordMapping is a lower-cased keyword with its ".cased" sub-field.
+// The sub-field is only searched, never sorted or aggregated on, so it has
+// no doc values (less work per document at ingest).
 func keywordMapping() map[string]any {
 	return map[string]any{
 		"type":         "keyword",
 		"normalizer":   NormalizerName,
 		"ignore_above": ignoreAbove,
 		"fields": map[string]any{
-			CasedSuffix: map[string]any{"type": "keyword", "ignore_above": ignoreAbove},
+			CasedSuffix: map[string]any{"type": "keyword", "ignore_above": ignoreAbove, "doc_values": false},
 		},
 	}
 }
