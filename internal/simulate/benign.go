@@ -146,6 +146,9 @@ var adminCommands = []string{
 	"uptime", "df -h", "free -m", "ps aux", "ps aux | grep -v grep | grep squid", "systemctl status ssh --no-pager",
 	"tail -n 50 /var/log/syslog", "journalctl -u ssh --since today --no-pager", "ls -la /tmp", "who", "last -n 5",
 	"ss -tlnp", "ip a", "cat /etc/os-release", "du -sh /var/log", "grep -i error /var/log/syslog | tail -n 20",
+	// look-alikes of attack commands
+	"dpkg -l | grep -i openssl", "env | grep -i proxy", "wget -q -O /tmp/shop.html http://172.16.0.10:8080/",
+	"chmod +x /home/admin/bin/rotate.sh", "python3 -c 'import sys; print(sys.version)'",
 }
 
 // adminSSH: the admin workstation logs in to a server and types a few
@@ -177,6 +180,7 @@ func (s *sim) adminSession(from, to *host, t int64) {
 var userCommandsList = []string{
 	"ls -la", "cat notes.txt", "grep -rn TODO projects/", "git -C projects/site status", "python3 projects/report.py",
 	"ps aux | grep firefox", "less /var/log/apt/history.log", "cp report.pdf /mnt/share/", "date",
+	"curl -s -o /dev/null -x http://172.16.0.20:3128 https://www.debian.org/",
 }
 
 func (s *sim) userCommands(h *host, t int64) {
