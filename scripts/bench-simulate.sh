@@ -4,9 +4,10 @@
 #     CPU second, for the florama mix, a process-only and a network-only
 #     background (target: >= 1 million events/s and packets/s).
 #  2. `rangehunt simulate` to disk: 1 h of florama at the defaults (the
-#     size of the bundled demo), then a large run (>= 10 million events and
-#     10 million packets, about 6 GB: set BIG=1) under /usr/bin/time, with
-#     its peak memory, to show that huge runs stream in constant memory.
+#     size of the bundled demo); with BIG=1 also two large runs under
+#     /usr/bin/time with their peak memory, to show that huge runs stream
+#     in constant memory: >= 10 million packets (florama, 6 h, ~5 GB) and
+#     >= 10 million events (process-only background, 6 h, ~11 GB).
 # Usage: scripts/bench-simulate.sh        BIG=1 scripts/bench-simulate.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,6 +40,9 @@ run "florama 1h"
 
 if [ "${BIG:-0}" = 1 ]; then
   echo
-  echo "== large run: 24 h, 12 workstations, benign rate 60"
-  run "florama 24h rate 60" --duration 24h --hosts 12 --benign-rate 60
+  echo "== large run: florama 6 h, 12 workstations, benign rate 20"
+  run "florama 6h rate 20" --duration 6h --hosts 12 --benign-rate 20
+  echo
+  echo "== large run: process-only background 6 h, 12 workstations, benign rate 400"
+  run "process 6h rate 400" --benign-only --workload process --duration 6h --hosts 12 --benign-rate 400
 fi

@@ -42,7 +42,7 @@ func BenchmarkSimulate(b *testing.B) {
 			cpu0 := cpuTime()
 			var events, packets, bytes int64
 			for i := 0; i < b.N; i++ {
-				st, err := Run(context.Background(), discardSink{}, Options{Seed: uint64(i + 1), Duration: time.Hour, BenignRate: rate, BenignOnly: w.workload != "", workload: w.workload})
+				st, err := Run(context.Background(), discardSink{}, Options{Seed: uint64(i + 1), Duration: time.Hour, BenignRate: rate, BenignOnly: w.workload != "", Workload: w.workload})
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -41,7 +41,7 @@ func (s *sim) startBenign() {
 }
 
 func (s *sim) mixFor(h *host) []activity {
-	switch s.opts.workload {
+	switch s.opts.Workload {
 	case "process":
 		return []activity{{3, s.cronJob}, {2, s.systemdService}}
 	case "network":

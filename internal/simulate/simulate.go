@@ -49,9 +49,10 @@ type Options struct {
 	// Progress, when set, is called now and then with the counts so far.
 	Progress func(events, packets int64)
 
-	// workload restricts the benign mix (benchmarks): "process" runs only
-	// activities without network traffic, "network" only browsing.
-	workload string
+	// Workload restricts the benign mix, for benchmarks: "process" runs
+	// only activities without network traffic (cron jobs, services),
+	// "network" only browsing and NTP; "" is the full mix.
+	Workload string
 }
 
 // DefaultStart is the start of a run when Options.Start is zero.
@@ -131,6 +132,9 @@ func Run(ctx context.Context, sink Sink, opts Options) (Stats, error) {
 	}
 	if !opts.BenignOnly && opts.Duration < info.MinDuration {
 		return Stats{}, fmt.Errorf("scenario %s needs a duration of at least %v for its attack (or use benign-only)", info.Name, info.MinDuration)
+	}
+	if opts.Workload != "" && opts.Workload != "process" && opts.Workload != "network" {
+		return Stats{}, fmt.Errorf("unknown workload %q (process or network)", opts.Workload)
 	}
 	if opts.Workstations == 0 {
 		opts.Workstations = DefaultWorkstations

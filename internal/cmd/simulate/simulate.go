@@ -31,6 +31,7 @@ type Options struct {
 	Out        string
 	Start      string
 	Force      bool
+	Workload   string
 }
 
 // NewCmd returns the simulate command.
@@ -91,6 +92,8 @@ out (training data for anomaly detection). See docs/simulator.md.`,
 	fl.BoolVar(&o.List, "list", false, "list the built-in scenarios")
 	fl.StringVarP(&o.Out, "out", "o", "", "output directory")
 	fl.BoolVar(&o.Force, "force", false, "replace the output of an earlier run in --out (its logs/, pcaps/, truth/ and scenario.yaml)")
+	fl.StringVar(&o.Workload, "workload", "", "benchmarks only: restrict the background to process or network activity")
+	_ = fl.MarkHidden("workload")
 	fl.StringVar(&o.Start, "start", "", "start of the run, RFC 3339 (default "+simulate.DefaultStart.Format(time.RFC3339)+")")
 	return cmd
 }
@@ -106,7 +109,7 @@ func run(ctx context.Context, o *Options) error {
 		return nil
 	}
 	opts := simulate.Options{Scenario: o.Scenario, Seed: o.Seed, Duration: o.Duration, Workstations: o.Hosts,
-		BenignRate: o.BenignRate, BenignOnly: o.BenignOnly}
+		BenignRate: o.BenignRate, BenignOnly: o.BenignOnly, Workload: o.Workload}
 	if o.Start != "" {
 		opts.Start, _ = time.Parse(time.RFC3339, o.Start)
 	}
