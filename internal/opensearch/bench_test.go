@@ -29,6 +29,9 @@ func BenchmarkIngest(b *testing.B) {
 		if err := c.DeleteIndex(ctx, index); err != nil {
 			b.Fatal(err)
 		}
+		if _, err := c.EnsureIndex(ctx, index); err != nil {
+			b.Fatal(err)
+		}
 		b.StartTimer()
 		st, err := c.LoadFiles(ctx, []string{path}, LoadOptions{IngestOptions: IngestOptions{Index: index}})
 		if err != nil {
