@@ -37,7 +37,25 @@ type Field struct {
 var (
 	ErrUnknownField = errors.New("unknown ECS field")
 	ErrType         = errors.New("value does not match the field type")
+	ErrValue        = errors.New("value is not one of the field's allowed values")
 )
+
+// allowed lists the ECS allowed values of the categorization fields
+// (ECS 8.17, "ECS Categorization Fields").
+var allowed = map[string][]string{
+	"event.kind": {"alert", "asset", "enrichment", "event", "metric", "state", "pipeline_error", "signal"},
+	"event.category": {"api", "authentication", "configuration", "database", "driver", "email", "file", "host", "iam",
+		"intrusion_detection", "library", "malware", "network", "package", "process", "registry", "session", "threat",
+		"vulnerability", "web"},
+	"event.type": {"access", "admin", "allowed", "change", "connection", "creation", "deletion", "denied", "end", "error",
+		"group", "indicator", "info", "installation", "protocol", "start", "user"},
+	"event.outcome":     {"failure", "success", "unknown"},
+	"network.direction": {"ingress", "egress", "inbound", "outbound", "internal", "external", "unknown"},
+}
+
+// Allowed returns the allowed values of a field, or nil when any value of
+// its type is valid.
+func Allowed(name string) []string { return append([]string(nil), allowed[name]...) }
 
 var (
 	fields []Field
@@ -113,13 +131,33 @@ func Check(name string, value any) error {
 			if err := checkScalar(f, v); err != nil {
 				return fmt.Errorf("%s[%d]: %w", name, i, err)
 			}
+			if err := checkAllowed(name, v); err != nil {
+				return fmt.Errorf("%s[%d]: %w", name, i, err)
+			}
 		}
 		return nil
 	}
 	if err := checkScalar(f, value); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
+	if err := checkAllowed(name, value); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
 	return nil
+}
+
+func checkAllowed(name string, value any) error {
+	vals, ok := allowed[name]
+	if !ok {
+		return nil
+	}
+	s, _ := value.(string)
+	for _, v := range vals {
+		if s == v {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: %q (allowed: %s)", ErrValue, s, strings.Join(vals, ", "))
 }
 
 func checkScalar(f *Field, v any) error {

@@ -32,6 +32,12 @@ func TestCheck(t *testing.T) {
 		{"boolean string", "process.interactive", `"false"`, ErrType},
 		{"object leaf", "process.pid", `{"a":1}`, ErrType},
 		{"unknown", "process.nonsense", `"x"`, ErrUnknownField},
+		{"allowed category", "event.category", `["process"]`, nil},
+		{"disallowed category", "event.category", `["processes"]`, ErrValue},
+		{"allowed types", "event.type", `["start","connection"]`, nil},
+		{"disallowed type", "event.type", `["exec"]`, ErrValue},
+		{"disallowed kind", "event.kind", `"events"`, ErrValue},
+		{"direction", "network.direction", `"egress"`, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
