@@ -27,11 +27,19 @@ type Doc struct {
 // line, in hex. Re-ingesting a file replaces its documents instead of
 // duplicating them, whatever the working directory.
 func DocID(file string, line int64) string {
+	return docID(absPath(file), line)
+}
+
+func absPath(file string) string {
 	if abs, err := filepath.Abs(file); err == nil {
-		file = abs
+		return abs
 	}
+	return filepath.Clean(file)
+}
+
+func docID(abs string, line int64) string {
 	h := sha256.New()
-	h.Write([]byte(filepath.Clean(file)))
+	h.Write([]byte(abs))
 	h.Write([]byte{0})
 	h.Write(strconv.AppendInt(nil, line, 10))
 	var sum [sha256.Size]byte
@@ -96,6 +104,8 @@ type Ingester struct {
 	ctx   context.Context
 	batch *batch
 	work  chan *batch
+	// lastFile and lastAbs cache the absolute path of the file being read.
+	lastFile, lastAbs string
 	wg    sync.WaitGroup
 
 	mu    sync.Mutex
@@ -175,7 +185,10 @@ func (in *Ingester) Add(d Doc) error {
 		in.batch = batchPool.Get().(*batch)
 	}
 	b := in.batch
-	id := DocID(d.File, d.Line)
+	if d.File != in.lastFile || in.lastAbs == "" {
+		in.lastFile, in.lastAbs = d.File, absPath(d.File)
+	}
+	id := docID(in.lastAbs, d.Line)
 	off := b.buf.Len()
 	b.buf.WriteString(`{"index":{"_id":"`)
 	b.buf.WriteString(id)
