@@ -31,7 +31,7 @@ type LoadStats struct {
 	Events  int64            // well-formed events handed to the bulk loader
 	Skipped map[string]int64 // records skipped by the reader, per reason
 	Count   int64            // documents from these files found after refresh
-	Elapsed time.Duration // from the first read to the verified count (index creation excluded)
+	Elapsed time.Duration    // from the first read to the verified count (index creation excluded)
 }
 
 // Rate is the indexing rate in events per second.

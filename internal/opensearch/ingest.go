@@ -106,7 +106,7 @@ type Ingester struct {
 	work  chan *batch
 	// lastFile and lastAbs cache the absolute path of the file being read.
 	lastFile, lastAbs string
-	wg    sync.WaitGroup
+	wg                sync.WaitGroup
 
 	mu    sync.Mutex
 	stats IngestStats
