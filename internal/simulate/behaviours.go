@@ -100,11 +100,8 @@ func (s *sim) hydraRun(p *proc, t int64) int64 {
 	for i := 0; i < tries; i++ {
 		k := i % tasks
 		ok := i == tries-1
+		// On success hydra only checks the password: no session.
 		e := s.sshExec(lanes[k], p.h, p, srv, userName, ok, "", nil, "SSH-2.0-libssh_0.10.4\r\n", p.lbl)
-		if ok {
-			// hydra only checks the password: a session without a command.
-			e += 0
-		}
 		lanes[k] = e + 20*ms
 		if e > end {
 			end = e
