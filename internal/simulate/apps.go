@@ -239,7 +239,20 @@ func (s *sim) sshExec(t int64, cli *host, cp *proc, srv *host, userName string, 
 		}
 		return end
 	}
-	ts.send(ts.t+30*ms, false, nil, 28, false, lbl)  // USERAUTH_SUCCESS
+	ts.send(ts.t+30*ms, false, nil, 28, false, lbl) // USERAUTH_SUCCESS
+	if cmd == "" && len(interactive) == 0 {
+		// Authentication only (a password check): the client disconnects.
+		if srv.logged && priv != nil {
+			sess := s.spawn(srv, priv, priv.args, priv.exe, "/", srv.user(userName), ts.t+ms, lbl, true, false)
+			s.exit(sess, ts.t+6*ms)
+		}
+		ts.send(ts.t+2*ms, true, nil, 52, false, lbl) // DISCONNECT
+		e := ts.close(ts.t+ms, true)
+		if priv != nil {
+			s.exit(priv, e+2*ms)
+		}
+		return e
+	}
 	ts.send(ts.t+300*us, true, nil, 112, false, lbl) // channel open, exec/pty request
 	ts.send(ts.t+2*ms, false, nil, 84, false, lbl)
 	start := ts.t + ms
