@@ -231,6 +231,7 @@ func (s *sim) webVisitor(h *host, t int64) {
 func (s *sim) mailClient(h *host, t int64) {
 	tb := h.daemons["thunderbird"]
 	m := s.w.mail
+	t = s.dnsLookup(t, h, tb, "mail.florama.local", m, 0) + 200*us
 	if s.rng.IntN(2) == 0 {
 		ts := s.dial(t, h, m, 587, tb, 0)
 		s.smtpDialog(ts, h.name, "user@florama.local", "colleague@florama.local", 0)
