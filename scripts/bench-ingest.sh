@@ -23,5 +23,5 @@ d=json.load(sys.stdin)
 for n in d["nodes"].values():
     print("  opensearch", n["version"], "| java", n["jvm"]["version"], "| heap", n["jvm"]["mem"]["heap_max_in_bytes"]//(1<<20), "MiB | cpus", n["os"]["available_processors"])
     print("  settings:", json.dumps(n.get("settings", {}), sort_keys=True))' 2>/dev/null || true
-echo "  index: 1 shard, 0 replicas, refresh_interval 1s, translog durability request (defaults of the rangehunt template)"
+echo "  index: 1 shard, 0 replicas, refresh_interval 1s, translog durability request, lower-cased keywords with .cased, catch-all rangehunt.all (the rangehunt template)"
 echo "  load average: $(cut -d' ' -f1-3 /proc/loadavg) (the machine's 2 cores are shared)"
