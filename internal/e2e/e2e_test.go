@@ -19,6 +19,7 @@ import (
 	"github.com/rangehunt/rangehunt/internal/hunt"
 	"github.com/rangehunt/rangehunt/internal/rulegen"
 	"github.com/rangehunt/rangehunt/internal/scenario"
+	"github.com/rangehunt/rangehunt/internal/sigma"
 	"github.com/rangehunt/rangehunt/internal/simulate"
 )
 
@@ -157,6 +158,33 @@ func TestGeneratedRulesFindTheAttackInSimulatedLogs(t *testing.T) {
 			t.Errorf("rule %s (%s) matched nothing", r.Path, r.Title)
 		}
 	}
+	// The attack report's windows cover what each procedure caused: every
+	// rule matches inside its own procedure's window.
+	var inputs []rulegen.LogInput
+	for _, l := range logs {
+		f, err := os.Open(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		inputs = append(inputs, rulegen.LogInput{Name: l, R: f})
+	}
+	rawRules := make([]*sigma.Rule, 0, len(res.Rules))
+	col, lerrs := sigma.Load(rulesDir)
+	if err := lerrs.Err(); err != nil {
+		t.Fatal(err)
+	}
+	rawRules = append(rawRules, col.Rules...)
+	rep, err := rulegen.Check(ctx, sc, rawRules, inputs, rulegen.CheckOptions{})
+	if err != nil {
+		t.Fatalf("rules check: %v", err)
+	}
+	for _, q := range rep.Rules {
+		if q.Inside == 0 {
+			t.Errorf("rule %s: no match inside its procedure's window %s..%s (%d outside)", q.Path, q.Start, q.End, q.Outside)
+		}
+	}
+
 	precision := float64(truePos) / float64(truePos+falsePos)
 	t.Logf("generated rules: %d; hits: %d true, %d on other events (precision %.3f)", len(rs.Rules), truePos, falsePos, precision)
 	for _, w := range wrong {

@@ -262,6 +262,10 @@ func (a *attack) onRequest(srv *host, port int, f fetchSpec, t int64, lbl uint16
 	sh := s.spawn(srv, java, []string{"sh", "/tmp/" + a.uuid + ".sh"}, "/usr/bin/dash", java.cwd, java.u, e+5*ms, lbl, false, false)
 	end := s.behave(sh, e+6*ms)
 	s.exit(sh, end)
+	// The script's processes on the web server belong to the exploit: the
+	// procedure's window reaches until they end, so that the attack report
+	// covers every event it caused.
+	a.span(s.labels[lbl], t, end)
 	return e + 8*ms
 }
 
