@@ -124,7 +124,7 @@ func TestTranslateRegex(t *testing.T) {
 		{sigma.Regex{Pattern: `[^\d]x`}, `.*[^0-9]x.*`},
 		{sigma.Regex{Pattern: `(?:ab|cd)+e`}, `.*(ab|cd)+e.*`},
 		{sigma.Regex{Pattern: `a.*?b`}, `.*a.*b.*`},
-		{sigma.Regex{Pattern: `(^|\/)\.[^.\/]`}, `((|.*\/))\.[^\.\/].*`},
+		{sigma.Regex{Pattern: `(^|\/)\.[^.\/]`}, `((()|.*\/))\.[^\.\/].*`},
 		{sigma.Regex{Pattern: `^a|b$`}, `(a.*|.*b)`},
 		{sigma.Regex{Pattern: `x@y#z~<>&`}, `.*x\@y\#z\~\<\>\&.*`},
 		{sigma.Regex{Pattern: `ab`, IgnoreCase: true}, `.*[Aa][Bb].*`},

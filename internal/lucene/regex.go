@@ -90,7 +90,7 @@ func (p *rePrinter) both(re *syntax.Regexp) {
 			if i > 0 {
 				p.b.WriteByte('|')
 			}
-			p.both(s)
+			p.branch(s, p.both)
 		}
 		p.b.WriteByte(')')
 	case syntax.OpCapture:
@@ -105,6 +105,17 @@ func (p *rePrinter) both(re *syntax.Regexp) {
 		p.b.WriteString(".*")
 		p.print(re, levelConcat)
 		p.b.WriteString(".*")
+	}
+}
+
+// branch prints one alternative with print; an alternative that prints
+// nothing (an anchor that cancelled its ".*") becomes "()", because Lucene's
+// RegExp has no empty alternative: "(|.*\/)" matches nothing there.
+func (p *rePrinter) branch(re *syntax.Regexp, print func(*syntax.Regexp)) {
+	n := p.b.Len()
+	print(re)
+	if p.b.Len() == n {
+		p.b.WriteString("()")
 	}
 }
 
@@ -128,7 +139,7 @@ func (p *rePrinter) pre(re *syntax.Regexp) {
 			if i > 0 {
 				p.b.WriteByte('|')
 			}
-			p.pre(s)
+			p.branch(s, p.pre)
 		}
 		p.b.WriteByte(')')
 	case syntax.OpCapture:
@@ -161,7 +172,7 @@ func (p *rePrinter) post(re *syntax.Regexp) {
 			if i > 0 {
 				p.b.WriteByte('|')
 			}
-			p.post(s)
+			p.branch(s, p.post)
 		}
 		p.b.WriteByte(')')
 	case syntax.OpCapture:
