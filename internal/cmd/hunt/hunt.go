@@ -28,10 +28,12 @@ type Options struct {
 	Backend     string
 
 	// OpenSearch backend.
-	URL   string
-	Index string
-	Since string
-	Until string
+	URL      string
+	Index    string
+	Since    string
+	Until    string
+	Config   string
+	Insecure bool
 
 	// IO gives backends the streams (progress on stderr).
 	IO *iostreams.IOStreams
@@ -118,6 +120,8 @@ events) unless --no-event-kind.`,
 	fl.StringVar(&o.Index, "index", "", "OpenSearch index pattern (opensearch backend)")
 	fl.StringVar(&o.Since, "since", "", "only events at or after this time, RFC 3339 (opensearch backend)")
 	fl.StringVar(&o.Until, "until", "", "only events before this time, RFC 3339 (opensearch backend)")
+	fl.StringVar(&o.Config, "config", "", "OpenSearch config file with url and credentials (default ~/.config/rangehunt/opensearch.yaml)")
+	fl.BoolVar(&o.Insecure, "insecure", false, "do not verify OpenSearch's TLS certificate (unsafe)")
 	return cmd
 }
 

@@ -31,7 +31,7 @@ func newOpenSearchBackend(o *Options) (hunt.Backend, error) {
 	if !since.IsZero() && !until.IsZero() && !since.Before(until) {
 		return nil, cmdutil.FlagErrorf("--since %s is not before --until %s", o.Since, o.Until)
 	}
-	c, err := opensearch.Connect("", o.URL, false, o.IO.ErrOut)
+	c, err := opensearch.Connect(o.Config, o.URL, o.Insecure, o.IO.ErrOut)
 	if err != nil {
 		return nil, err
 	}
