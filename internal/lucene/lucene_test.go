@@ -182,7 +182,7 @@ func TestConvertExprOnly(t *testing.T) {
 	}{
 		{&sigma.AndExpr{L: &sigma.AndExpr{L: id("a"), R: id("b")}, R: id("c")}, "a:1 AND b:2 AND c:3"},
 		{&sigma.OrExpr{L: id("a"), R: &sigma.AndExpr{L: id("b"), R: &sigma.NotExpr{X: id("c")}}}, "a:1 OR (b:2 AND (NOT c:3))"},
-		{&sigma.OfExpr{All: true, Pattern: "them", Them: true}, "a:1 AND b:2 AND c:3"},
+		{&sigma.OfExpr{All: true, Pattern: "them", Them: true, Names: []string{"a", "b", "c"}}, "a:1 AND b:2 AND c:3"},
 	}
 	for _, tt := range tests {
 		d.Conditions = []*sigma.Condition{{Expr: tt.e}}

@@ -311,7 +311,7 @@ func TestConvertStructureProperty(t *testing.T) {
 			Searches: []*sigma.Search{{Name: "sel", Groups: []*sigma.Group{{Items: []*sigma.Item{
 				{Field: "f", Values: []sigma.Value{a}}, {Field: "g", Values: []sigma.Value{b}},
 			}}}}},
-			Conditions: []*sigma.Condition{{Source: "sel"}},
+			Conditions: []*sigma.Condition{{Source: "sel", Expr: &sigma.IdentExpr{Name: "sel"}}},
 		}}
 		qs, err := Convert(r, Options{})
 		if err != nil {

@@ -3,8 +3,6 @@ package lucene
 import (
 	"fmt"
 	"slices"
-	"strings"
-	"unicode"
 
 	"github.com/rangehunt/rangehunt/internal/sigma"
 )
@@ -118,27 +116,10 @@ func itemNode(it *sigma.Item) (*node, error) {
 	return n, nil
 }
 
-// condNode builds the tree of one condition. The condition's source text
-// is parsed again here because the binary sigma.Expr tree does not keep
-// parentheses, which decide pySigma's nesting; hand-built conditions
-// without source fall back to the Expr tree.
+// condNode builds the tree of one condition from the parser's tree. Same-
+// kind chains are flattened except where the author wrote parentheses
+// (Paren), which is how pySigma nests its output.
 func condNode(d *sigma.Detection, c *sigma.Condition, searches map[string]*node) (*node, error) {
-	if strings.TrimSpace(c.Source) != "" {
-		p := &condParser{src: c.Source, d: d, searches: searches}
-		p.next()
-		n, err := p.parseOr()
-		if err == nil && p.tok.kind != tEOF {
-			err = fmt.Errorf("offset %d: unexpected %q", p.tok.off, p.tok.text)
-		}
-		if err == nil {
-			return n, nil
-		}
-		if c.Expr == nil {
-			return nil, fmt.Errorf("condition %q: %w", c.Source, err)
-		}
-		// The parser accepted what this small parser does not: print the
-		// parser's tree (same meaning, maybe other parentheses).
-	}
 	n, err := exprNode(d, c.Expr, searches)
 	if err != nil {
 		return nil, fmt.Errorf("condition %q: %w", c.Source, err)
@@ -154,17 +135,17 @@ func exprNode(d *sigma.Detection, e sigma.Expr, searches map[string]*node) (*nod
 			k = kOr
 		}
 		var args []*node
-		var flatten func(x sigma.Expr) error
-		flatten = func(x sigma.Expr) error {
+		var flatten func(x sigma.Expr, top bool) error
+		flatten = func(x sigma.Expr, top bool) error {
 			var l, r sigma.Expr
 			switch x := x.(type) {
 			case *sigma.AndExpr:
-				if k != kAnd {
+				if k != kAnd || (x.Paren && !top) {
 					break
 				}
 				l, r = x.L, x.R
 			case *sigma.OrExpr:
-				if k != kOr {
+				if k != kOr || (x.Paren && !top) {
 					break
 				}
 				l, r = x.L, x.R
@@ -174,12 +155,12 @@ func exprNode(d *sigma.Detection, e sigma.Expr, searches map[string]*node) (*nod
 				args = append(args, n)
 				return err
 			}
-			if err := flatten(l); err != nil {
+			if err := flatten(l, false); err != nil {
 				return err
 			}
-			return flatten(r)
+			return flatten(r, false)
 		}
-		if err := flatten(e); err != nil {
+		if err := flatten(e, true); err != nil {
 			return nil, err
 		}
 		return multi(k, args), nil
@@ -196,202 +177,26 @@ func exprNode(d *sigma.Detection, e sigma.Expr, searches map[string]*node) (*nod
 		}
 		return n, nil
 	case *sigma.OfExpr:
-		return ofNode(d, e.All, e.Pattern, searches), nil
+		return ofNode(e, searches), nil
 	case nil:
 		return nil, fmt.Errorf("empty condition")
 	}
 	return nil, fmt.Errorf("unknown condition node %T", e)
 }
 
-// ofNode resolves "1 of pattern"/"all of pattern" against the searches in
-// file order; '_' names are only matched by patterns starting with '_'.
-func ofNode(d *sigma.Detection, all bool, pattern string, searches map[string]*node) *node {
+// ofNode is "1 of pattern"/"all of pattern" over the searches the parser
+// resolved the pattern to (file order; "them" leaves out '_' names), the
+// same list the embedded evaluator uses.
+func ofNode(e *sigma.OfExpr, searches map[string]*node) *node {
 	var args []*node
-	for _, s := range d.Searches {
-		if strings.HasPrefix(s.Name, "_") && !strings.HasPrefix(pattern, "_") {
-			continue
+	for _, name := range e.Names {
+		if n, ok := searches[name]; ok {
+			args = append(args, n)
 		}
-		if pattern != "them" && !globMatch(pattern, s.Name) {
-			continue
-		}
-		args = append(args, searches[s.Name])
 	}
 	k := kOr
-	if all {
+	if e.All {
 		k = kAnd
 	}
 	return multi(k, args)
-}
-
-func globMatch(pattern, name string) bool {
-	if !strings.Contains(pattern, "*") {
-		return pattern == name
-	}
-	parts := strings.Split(pattern, "*")
-	if !strings.HasPrefix(name, parts[0]) {
-		return false
-	}
-	name = name[len(parts[0]):]
-	last := parts[len(parts)-1]
-	for _, part := range parts[1 : len(parts)-1] {
-		i := strings.Index(name, part)
-		if i < 0 {
-			return false
-		}
-		name = name[i+len(part):]
-	}
-	return len(name) >= len(last) && strings.HasSuffix(name, last)
-}
-
-// condition tokens
-type tokKind uint8
-
-const (
-	tEOF tokKind = iota
-	tLParen
-	tRParen
-	tWord
-)
-
-type tok struct {
-	kind tokKind
-	text string
-	off  int
-}
-
-// condParser is a small recursive-descent parser of the condition grammar
-// (precedence or < and < not < "x of" < parentheses) building n-ary nodes
-// the way pySigma's infix_notation does.
-type condParser struct {
-	src      string
-	pos      int
-	tok      tok
-	d        *sigma.Detection
-	searches map[string]*node
-	depth    int
-}
-
-func (p *condParser) next() {
-	for p.pos < len(p.src) && unicode.IsSpace(rune(p.src[p.pos])) {
-		p.pos++
-	}
-	if p.pos >= len(p.src) {
-		p.tok = tok{kind: tEOF, off: p.pos}
-		return
-	}
-	start := p.pos
-	switch p.src[p.pos] {
-	case '(':
-		p.pos++
-		p.tok = tok{kind: tLParen, text: "(", off: start}
-		return
-	case ')':
-		p.pos++
-		p.tok = tok{kind: tRParen, text: ")", off: start}
-		return
-	}
-	for p.pos < len(p.src) && !unicode.IsSpace(rune(p.src[p.pos])) && p.src[p.pos] != '(' && p.src[p.pos] != ')' {
-		p.pos++
-	}
-	p.tok = tok{kind: tWord, text: p.src[start:p.pos], off: start}
-}
-
-func (p *condParser) isWord(w string) bool {
-	return p.tok.kind == tWord && strings.EqualFold(p.tok.text, w)
-}
-
-func (p *condParser) parseOr() (*node, error) {
-	first, err := p.parseAnd()
-	if err != nil {
-		return nil, err
-	}
-	args := []*node{first}
-	for p.isWord("or") {
-		p.next()
-		n, err := p.parseAnd()
-		if err != nil {
-			return nil, err
-		}
-		args = append(args, n)
-	}
-	return multi(kOr, args), nil
-}
-
-func (p *condParser) parseAnd() (*node, error) {
-	first, err := p.parseNot()
-	if err != nil {
-		return nil, err
-	}
-	args := []*node{first}
-	for p.isWord("and") {
-		p.next()
-		n, err := p.parseNot()
-		if err != nil {
-			return nil, err
-		}
-		args = append(args, n)
-	}
-	return multi(kAnd, args), nil
-}
-
-func (p *condParser) parseNot() (*node, error) {
-	if p.isWord("not") {
-		p.depth++
-		if p.depth > 200 {
-			return nil, fmt.Errorf("offset %d: condition nested too deeply", p.tok.off)
-		}
-		p.next()
-		x, err := p.parseNot()
-		p.depth--
-		if err != nil || x == nil {
-			return x, err
-		}
-		return &node{kind: kNot, args: []*node{x}}, nil
-	}
-	return p.parsePrimary()
-}
-
-func (p *condParser) parsePrimary() (*node, error) {
-	t := p.tok
-	switch t.kind {
-	case tLParen:
-		p.depth++
-		if p.depth > 200 {
-			return nil, fmt.Errorf("offset %d: condition nested too deeply", t.off)
-		}
-		p.next()
-		n, err := p.parseOr()
-		if err != nil {
-			return nil, err
-		}
-		if p.tok.kind != tRParen {
-			return nil, fmt.Errorf("offset %d: expected ')'", p.tok.off)
-		}
-		p.depth--
-		p.next()
-		return n, nil
-	case tWord:
-		q := strings.ToLower(t.text)
-		if q == "1" || q == "any" || q == "all" {
-			save := *p
-			p.next()
-			if p.isWord("of") {
-				p.next()
-				if p.tok.kind != tWord {
-					return nil, fmt.Errorf("offset %d: expected a search pattern after 'of'", p.tok.off)
-				}
-				pat := p.tok.text
-				p.next()
-				return ofNode(p.d, q == "all", pat, p.searches), nil
-			}
-			*p = save
-		}
-		p.next()
-		n, ok := p.searches[t.text]
-		if !ok {
-			return nil, fmt.Errorf("offset %d: undefined search %q", t.off, t.text)
-		}
-		return n, nil
-	}
-	return nil, fmt.Errorf("offset %d: unexpected end of condition", t.off)
 }

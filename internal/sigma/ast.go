@@ -286,12 +286,17 @@ type Expr interface {
 type AndExpr struct {
 	L, R Expr
 	Off  int
+	// Paren is set when the author wrote the expression in parentheses.
+	// It changes no meaning; writers that mirror the author's grouping
+	// (the pySigma-compatible Lucene output) use it.
+	Paren bool
 }
 
 // OrExpr is "L or R".
 type OrExpr struct {
-	L, R Expr
-	Off  int
+	L, R  Expr
+	Off   int
+	Paren bool // see AndExpr.Paren
 }
 
 // NotExpr is "not X".

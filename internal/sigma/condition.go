@@ -155,6 +155,12 @@ func (p *condParser) parsePrimary() Expr {
 		}
 		p.next()
 		x := p.parseOr()
+		switch x := x.(type) {
+		case *AndExpr:
+			x.Paren = true
+		case *OrExpr:
+			x.Paren = true
+		}
 		if p.err == nil && p.tok.typ != itemRParen {
 			p.unexpected("parenthesised expression", "')'")
 		}
@@ -328,9 +334,9 @@ func matchPattern(pattern, name string) bool {
 func cloneExpr(e Expr) Expr {
 	switch e := e.(type) {
 	case *AndExpr:
-		return &AndExpr{L: cloneExpr(e.L), R: cloneExpr(e.R), Off: e.Off}
+		return &AndExpr{L: cloneExpr(e.L), R: cloneExpr(e.R), Off: e.Off, Paren: e.Paren}
 	case *OrExpr:
-		return &OrExpr{L: cloneExpr(e.L), R: cloneExpr(e.R), Off: e.Off}
+		return &OrExpr{L: cloneExpr(e.L), R: cloneExpr(e.R), Off: e.Off, Paren: e.Paren}
 	case *NotExpr:
 		return &NotExpr{X: cloneExpr(e.X), Off: e.Off}
 	case *IdentExpr:

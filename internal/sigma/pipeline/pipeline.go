@@ -339,6 +339,12 @@ func (s *Step) addCondition(r *sigma.Rule, st *state) error {
 	}
 	r.Detection.Searches = append(r.Detection.Searches, &sigma.Search{Name: name, Groups: []*sigma.Group{g}})
 	for _, c := range r.Detection.Conditions {
+		switch x := c.Expr.(type) {
+		case *sigma.AndExpr:
+			x.Paren = true
+		case *sigma.OrExpr:
+			x.Paren = true
+		}
 		c.Expr = &sigma.AndExpr{L: &sigma.IdentExpr{Name: name}, R: c.Expr}
 		if c.Source != "" {
 			c.Source = name + " and (" + c.Source + ")"
