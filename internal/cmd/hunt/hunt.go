@@ -34,6 +34,9 @@ type Options struct {
 	Until    string
 	Config   string
 	Insecure bool
+	// Tag writes each match's rule labels back onto the matched documents
+	// (opensearch backend).
+	Tag bool
 
 	// IO gives backends the streams (progress on stderr).
 	IO *iostreams.IOStreams
@@ -122,6 +125,7 @@ events) unless --no-event-kind.`,
 	fl.StringVar(&o.Until, "until", "", "only events before this time, RFC 3339 (opensearch backend)")
 	fl.StringVar(&o.Config, "config", "", "OpenSearch config file with url and credentials (default ~/.config/rangehunt/opensearch.yaml)")
 	fl.BoolVar(&o.Insecure, "insecure", false, "do not verify OpenSearch's TLS certificate (unsafe)")
+	fl.BoolVar(&o.Tag, "tag", false, "write each match's rule tags and ATT&CK ids onto the matched documents (opensearch backend; idempotent)")
 	return cmd
 }
 

@@ -1,9 +1,17 @@
 package hunt
 
 import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
 	"github.com/rangehunt/rangehunt/internal/cmdutil"
 	"github.com/rangehunt/rangehunt/internal/hunt"
 	"github.com/rangehunt/rangehunt/internal/opensearch"
+	"github.com/rangehunt/rangehunt/internal/scenario"
+	"github.com/rangehunt/rangehunt/internal/sigma"
 )
 
 func init() { backends["opensearch"] = newOpenSearchBackend }
@@ -40,5 +48,74 @@ func newOpenSearchBackend(o *Options) (hunt.Backend, error) {
 		p := o.Progress
 		b.Progress = func(n int64) { p.Add(n) }
 	}
+	if o.Tag {
+		return &taggingBackend{HuntBackend: b, log: o.IO.ErrOut}, nil
+	}
 	return b, nil
+}
+
+// taggingBackend runs the OpenSearch hunt and then writes every match's
+// labels back onto the matched documents (--tag).
+type taggingBackend struct {
+	*opensearch.HuntBackend
+	log io.Writer
+}
+
+// Run implements hunt.Backend.
+func (b *taggingBackend) Run(ctx context.Context, rules []*sigma.Rule, emit func(hunt.Match) error) (hunt.Stats, error) {
+	byIndex := map[string][]opensearch.TagUpdate{}
+	st, err := b.HuntBackend.Run(ctx, rules, func(m hunt.Match) error {
+		if m.Correlation == nil {
+			ix := m.Index
+			if ix == "" {
+				ix = b.Index
+			}
+			byIndex[ix] = append(byIndex[ix], TagUpdateOf(m))
+		}
+		return emit(m)
+	})
+	if err != nil {
+		return st, err
+	}
+	indices := make([]string, 0, len(byIndex))
+	for ix := range byIndex {
+		indices = append(indices, ix)
+	}
+	sort.Strings(indices)
+	for _, ix := range indices {
+		ts, err := b.Client.Tag(ctx, ix, byIndex[ix])
+		if err != nil {
+			return st, fmt.Errorf("tagging %s: %w", ix, err)
+		}
+		fmt.Fprintf(b.log, "tagged %s: %d documents, %d updated, %d already tagged, %d missing, %d refused\n",
+			ix, ts.Documents, ts.Updated, ts.Unchanged, ts.Missing, ts.Failed)
+		if ts.Failed > 0 {
+			return st, fmt.Errorf("tagging %s: the server refused %d updates", ix, ts.Failed)
+		}
+	}
+	return st, nil
+}
+
+// TagUpdateOf returns the labels --tag writes for a match (the document
+// named by its id, else by the file and line recorded at ingest): the rule's own
+// tags plus "rangehunt.rule.<id>", and the ATT&CK technique and tactic of
+// its attack.* tags in ECS threat.* form (attack.t1059.004 → T1059.004,
+// attack.discovery → TA0007 "Discovery").
+func TagUpdateOf(m hunt.Match) opensearch.TagUpdate {
+	u := opensearch.TagUpdate{ID: m.DocID, File: m.File, Line: m.Line, Tags: append([]string{"rangehunt.rule." + m.Rule.ID}, m.Rule.Tags...)}
+	for _, t := range m.Rule.Tags {
+		name, ok := strings.CutPrefix(strings.ToLower(t), "attack.")
+		if !ok {
+			continue
+		}
+		if id := strings.ToUpper(name); scenario.ValidTechniqueID(id) {
+			u.TechniqueIDs = append(u.TechniqueIDs, id)
+			continue
+		}
+		if tc, ok := scenario.TacticByName(name); ok {
+			u.TacticIDs = append(u.TacticIDs, tc.ID)
+			u.TacticNames = append(u.TacticNames, tc.Name)
+		}
+	}
+	return u
 }
