@@ -5,7 +5,10 @@
 #   3. hunt the generated rules over the ECS logs
 #   4. convert them to Lucene for OpenSearch
 #   5. extract network flows with CICFlowMeter features
+#   6. when OPENSEARCH_URL is set: ingest the logs, hunt there, tag the hits
 # Usage: scripts/demo.sh [OUT_DIR]   (default: out/demo)
+# For step 6 with the project's own local node:
+#   scripts/opensearch.sh start && OPENSEARCH_URL=http://127.0.0.1:9200 scripts/demo.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-out/demo}
@@ -30,4 +33,10 @@ echo "   $(wc -l < "$out/lucene.jsonl") rules converted -> $out/lucene.jsonl" >&
 echo "== extract flows" >&2
 $rh flows extract --format csv -o "$out/flows.csv" "$out"/run/pcaps/*.pcap
 echo "   $(($(wc -l < "$out/flows.csv") - 1)) flows -> $out/flows.csv" >&2
+if [ -n "${OPENSEARCH_URL:-}" ]; then
+  echo "== OpenSearch at $OPENSEARCH_URL: ingest, hunt, tag" >&2
+  $rh opensearch ingest --index rangehunt-demo "$out"/run/logs/*.ndjson
+  $rh hunt --backend opensearch --index rangehunt-demo --pipeline none --rules "$out/rules" --tag > "$out/matches-opensearch.ndjson"
+  echo "   $(wc -l < "$out/matches-opensearch.ndjson") matching events -> $out/matches-opensearch.ndjson" >&2
+fi
 echo "done: results in $out" >&2
