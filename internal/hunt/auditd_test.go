@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -14,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rangehunt/rangehunt/internal/sigma"
 	"github.com/rangehunt/rangehunt/internal/testutil"
+	"github.com/rangehunt/rangehunt/internal/testutil/sigmahq"
 )
 
 // auditRecord is one raw audit.log line.
@@ -183,32 +182,6 @@ func auditdToECS(t *testing.T, path string) []string {
 	return out
 }
 
-// linuxRuleFiles parses the SigmaHQ Linux rules.
-func linuxRuleFiles(t *testing.T) []*sigma.Rule {
-	t.Helper()
-	dir := testutil.SharedDir(t, "sigma")
-	var rules []*sigma.Rule
-	roots, _ := filepath.Glob(filepath.Join(dir, "rules*"))
-	for _, root := range roots {
-		filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".yml") {
-				return err
-			}
-			f, errs := sigma.ParseFile(path)
-			if errs.Err() != nil {
-				return nil
-			}
-			for _, r := range f.Rules {
-				if r.Logsource.Product == "linux" {
-					rules = append(rules, r)
-				}
-			}
-			return nil
-		})
-	}
-	return rules
-}
-
 // TestAuditdAtomicDetections converts the raw auditd records of two real
 // Atomic Red Team runs (OTRF Security-Datasets) to ECS events and runs the
 // 248 SigmaHQ Linux rules over them with ecs_linux: T1027.001 (dd binary
@@ -217,7 +190,7 @@ func linuxRuleFiles(t *testing.T) []*sigma.Rule {
 // T1018 (arp -a) by "Remote System Discovery - Linux" on the process start.
 func TestAuditdAtomicDetections(t *testing.T) {
 	logs := testutil.SharedDir(t, "logs")
-	rules := linuxRuleFiles(t)
+	rules, _ := sigmahq.LinuxRules(t)
 	rs, err := NewRuleSet(rules, nil, LoadOptions{Pipeline: "ecs_linux"})
 	if err != nil {
 		t.Fatal(err)

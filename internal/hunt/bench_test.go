@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rangehunt/rangehunt/internal/match"
+	"github.com/rangehunt/rangehunt/internal/testutil/sigmahq"
 )
 
 var (
@@ -94,10 +95,7 @@ func TestWriteBenchEvents(t *testing.T) {
 }
 
 func benchRuleSet(b *testing.B) *RuleSet {
-	rules := linuxRuleFiles(&testing.T{})
-	if len(rules) == 0 {
-		b.Skip("SigmaHQ rules not available")
-	}
+	rules, _ := sigmahq.LinuxRules(b)
 	rs, err := NewRuleSet(rules, nil, LoadOptions{Pipeline: "ecs_linux"})
 	if err != nil {
 		b.Fatal(err)

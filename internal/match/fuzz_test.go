@@ -3,6 +3,8 @@ package match
 import (
 	"slices"
 	"testing"
+
+	"github.com/rangehunt/rangehunt/internal/testutil/sigmahq"
 )
 
 // FuzzMatch sends arbitrary bytes as events through the compiled SigmaHQ
@@ -10,7 +12,7 @@ import (
 // agrees with rule-by-rule evaluation and does not depend on the
 // matcher's state from earlier events.
 func FuzzMatch(f *testing.F) {
-	_, rules := linuxRules(f)
+	_, rules := sigmahq.LinuxRules(f)
 	set, _ := Compile(rules)
 	for _, r := range set.Rules[:20] {
 		if pos, neg, err := SynthesizeEvents(r.Rule); err == nil {

@@ -9,60 +9,15 @@ import (
 	"testing"
 
 	"github.com/rangehunt/rangehunt/internal/sigma"
-	"github.com/rangehunt/rangehunt/internal/sigma/pipeline"
-	"github.com/rangehunt/rangehunt/internal/testutil"
+	"github.com/rangehunt/rangehunt/internal/testutil/sigmahq"
 )
-
-// linuxRules parses every SigmaHQ rule with logsource.product linux under
-// ../shared/sigma/rules* and applies ecs_linux plus the event-kind step.
-func linuxRules(t testing.TB) (orig, mapped []*sigma.Rule) {
-	t.Helper()
-	dir := testutil.SharedDir(t, "sigma")
-	roots, err := filepath.Glob(filepath.Join(dir, "rules*"))
-	if err != nil || len(roots) == 0 {
-		t.Fatalf("no rules* folders in %s", dir)
-	}
-	p, err := pipeline.Resolve("ecs_linux")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p = pipeline.WithEventKind(p)
-	for _, root := range roots {
-		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || !(strings.HasSuffix(path, ".yml") || strings.HasSuffix(path, ".yaml")) {
-				return err
-			}
-			f, errs := sigma.ParseFile(path)
-			if errs.Err() != nil {
-				return nil // the parser's own tests cover parse errors
-			}
-			for _, r := range f.Rules {
-				if r.Logsource.Product != "linux" {
-					continue
-				}
-				m, err := p.Apply(r)
-				if err != nil {
-					t.Errorf("%s: pipeline: %v", path, err)
-					continue
-				}
-				orig = append(orig, r)
-				mapped = append(mapped, m)
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	return orig, mapped
-}
 
 // TestSigmaHQLinuxSynthesized compiles the 248 SigmaHQ Linux rules with
 // ecs_linux and checks, for each, that the events synthesized from its own
 // values match it (alone and inside the whole rule set) and that the near
 // misses do not.
 func TestSigmaHQLinuxSynthesized(t *testing.T) {
-	orig, rules := linuxRules(t)
+	orig, rules := sigmahq.LinuxRules(t)
 	if len(rules) != 248 {
 		t.Errorf("found %d SigmaHQ Linux rules, want 248", len(rules))
 	}
@@ -161,7 +116,7 @@ func containsInt(xs []int, x int) bool {
 // (upper-cased, with non-ASCII text before values), the whole
 // set's prefiltered answer with each rule's plain evaluation.
 func TestPrefilterAgrees(t *testing.T) {
-	_, rules := linuxRules(t)
+	_, rules := sigmahq.LinuxRules(t)
 	set, _ := Compile(rules)
 	m := set.NewMatcher()
 	checked := 0
@@ -227,8 +182,7 @@ func mapStrings(t *testing.T, ev []byte, f func(string) string) string {
 // only rules the evaluator may refuse are those still holding expand
 // placeholders, which need values from a pipeline.
 func TestCompileAllSigmaHQ(t *testing.T) {
-	dir := testutil.SharedDir(t, "sigma")
-	roots, _ := filepath.Glob(filepath.Join(dir, "rules*"))
+	roots := sigmahq.Roots(t)
 	var rules []*sigma.Rule
 	for _, root := range roots {
 		filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {

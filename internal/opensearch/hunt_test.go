@@ -14,6 +14,7 @@ import (
 	"github.com/rangehunt/rangehunt/internal/hunt"
 	"github.com/rangehunt/rangehunt/internal/match"
 	"github.com/rangehunt/rangehunt/internal/sigma"
+	"github.com/rangehunt/rangehunt/internal/testutil/sigmahq"
 )
 
 // TestHuntOutputSameAsFileBackend runs the SigmaHQ Linux rules through
@@ -24,7 +25,8 @@ func TestHuntOutputSameAsFileBackend(t *testing.T) {
 	c := testClient(t)
 	var rules []*sigma.Rule
 	var sb strings.Builder
-	for _, r := range linuxRules(t) {
+	_, linux := sigmahq.LinuxRules(t)
+	for _, r := range linux {
 		if knownDisagreements[filepath.Base(r.Path)] != "" {
 			continue
 		}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -17,52 +16,8 @@ import (
 	"github.com/rangehunt/rangehunt/internal/sigma"
 	"github.com/rangehunt/rangehunt/internal/sigma/pipeline"
 	"github.com/rangehunt/rangehunt/internal/testutil"
+	"github.com/rangehunt/rangehunt/internal/testutil/sigmahq"
 )
-
-// linuxRules parses every SigmaHQ rule with logsource.product linux under
-// ../shared/sigma/rules* and applies ecs_linux plus the event-kind step,
-// as "rangehunt hunt" does by default.
-func linuxRules(t testing.TB) []*sigma.Rule {
-	t.Helper()
-	dir := testutil.SharedDir(t, "sigma")
-	roots, err := filepath.Glob(filepath.Join(dir, "rules*"))
-	if err != nil || len(roots) == 0 {
-		t.Fatalf("no rules* folders in %s", dir)
-	}
-	p, err := pipeline.Resolve("ecs_linux")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p = pipeline.WithEventKind(p)
-	var out []*sigma.Rule
-	for _, root := range roots {
-		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || !(strings.HasSuffix(path, ".yml") || strings.HasSuffix(path, ".yaml")) {
-				return err
-			}
-			f, errs := sigma.ParseFile(path)
-			if errs.Err() != nil {
-				return nil
-			}
-			for _, r := range f.Rules {
-				if r.Logsource.Product != "linux" {
-					continue
-				}
-				m, err := p.Apply(r)
-				if err != nil {
-					t.Errorf("%s: pipeline: %v", path, err)
-					continue
-				}
-				out = append(out, m)
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	return out
-}
 
 // lineSets runs rules through a backend and returns, per rule index, the
 // sorted lines of the events it matched (and the run's stats).
@@ -113,7 +68,7 @@ var knownDisagreements = map[string]string{
 // embedded evaluator matches, over the whole corpus.
 func TestSemanticSigmaHQLinux(t *testing.T) {
 	c := testClient(t)
-	rules := linuxRules(t)
+	_, rules := sigmahq.LinuxRules(t)
 	if len(rules) < 200 {
 		t.Fatalf("only %d SigmaHQ Linux rules found", len(rules))
 	}
