@@ -26,6 +26,8 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"--help"}, ExitOK, ""},
 		{[]string{"no-such-command"}, ExitUsage, "unknown command"},
 		{[]string{"--no-such-flag"}, ExitUsage, "unknown flag"},
+		{[]string{"sigma"}, ExitOK, ""},
+		{[]string{"sigma", "no-such-verb"}, ExitUsage, `unknown command "no-such-verb" for "rangehunt sigma"`},
 	}
 	for _, tt := range tests {
 		f, _, errOut := newTestFactory()

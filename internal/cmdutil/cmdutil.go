@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/spf13/cobra"
+
 	"github.com/rangehunt/rangehunt/internal/iostreams"
 )
 
@@ -28,3 +30,24 @@ func FlagErrorf(format string, args ...any) error {
 // ErrSilent makes the command exit 1 without printing anything more: the
 // command has already reported what went wrong (lint findings, for example).
 var ErrSilent = errors.New("silent error")
+
+// NewGroup returns a command group such as "rangehunt sigma": it holds the
+// verbs (each built with f), prints its help when run alone and refuses an
+// unknown verb with a usage error (cobra would print the help and exit 0).
+func NewGroup(f *Factory, use, short string, verbs []func(*Factory) *cobra.Command) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return FlagErrorf("unknown command %q for %q", args[0], cmd.CommandPath())
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
+	}
+	for _, v := range verbs {
+		cmd.AddCommand(v(f))
+	}
+	return cmd
+}

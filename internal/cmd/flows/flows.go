@@ -9,14 +9,7 @@ import (
 
 // NewCmd returns the "flows" command group.
 func NewCmd(f *cmdutil.Factory) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "flows <command>",
-		Short: "Extract network flows from packet captures",
-	}
-	for _, v := range verbs {
-		cmd.AddCommand(v(f))
-	}
-	return cmd
+	return cmdutil.NewGroup(f, "flows <command>", "Extract network flows from packet captures", verbs)
 }
 
 // verbs is filled by each verb's file in init, so verbs can be added

@@ -9,14 +9,7 @@ import (
 
 // NewCmd returns the "opensearch" command group.
 func NewCmd(f *cmdutil.Factory) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "opensearch <command>",
-		Short: "Load ECS logs into OpenSearch and manage the index template",
-	}
-	for _, v := range verbs {
-		cmd.AddCommand(v(f))
-	}
-	return cmd
+	return cmdutil.NewGroup(f, "opensearch <command>", "Load ECS logs into OpenSearch and manage the index template", verbs)
 }
 
 // verbs is filled by each verb's file in init, so verbs can be added

@@ -9,14 +9,7 @@ import (
 
 // NewCmd returns the "rules" command group.
 func NewCmd(f *cmdutil.Factory) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "rules <command>",
-		Short: "Generate and check Sigma rules from attack metadata",
-	}
-	for _, v := range verbs {
-		cmd.AddCommand(v(f))
-	}
-	return cmd
+	return cmdutil.NewGroup(f, "rules <command>", "Generate and check Sigma rules from attack metadata", verbs)
 }
 
 // verbs is filled by each verb's file in init, so verbs can be added

@@ -9,14 +9,7 @@ import (
 
 // NewCmd returns the "scenario" command group.
 func NewCmd(f *cmdutil.Factory) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "scenario <command>",
-		Short: "Import and validate attack metadata",
-	}
-	for _, v := range verbs {
-		cmd.AddCommand(v(f))
-	}
-	return cmd
+	return cmdutil.NewGroup(f, "scenario <command>", "Import and validate attack metadata", verbs)
 }
 
 // verbs is filled by each verb's file in init, so verbs can be added

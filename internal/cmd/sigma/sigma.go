@@ -9,14 +9,7 @@ import (
 
 // NewCmd returns the "sigma" command group.
 func NewCmd(f *cmdutil.Factory) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "sigma <command>",
-		Short: "Lint and convert Sigma rules",
-	}
-	for _, v := range verbs {
-		cmd.AddCommand(v(f))
-	}
-	return cmd
+	return cmdutil.NewGroup(f, "sigma <command>", "Lint and convert Sigma rules", verbs)
 }
 
 // verbs is filled by each verb's file in init, so verbs can be added
