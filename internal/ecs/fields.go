@@ -205,9 +205,9 @@ func (f *Fields) Path(i int) string { return f.paths[i] }
 // Paths returns the paths in index order.
 func (f *Fields) Paths() []string { return append([]string(nil), f.paths...) }
 
-// SetCollectAll makes Extract also gather every string and number leaf of
-// the event, in document order, into Event.All (for Sigma keyword
-// searches). Extract then scans the whole event instead of skipping the
+// SetCollectAll makes Extract also gather every string, number and
+// boolean leaf of the event, in document order, into Event.All (for Sigma
+// keyword searches). Extract then scans the whole event instead of skipping the
 // subtrees no path goes through. Call it before using f.
 func (f *Fields) SetCollectAll(on bool) { f.collectAll = on }
 
@@ -241,8 +241,9 @@ func (ev *Event) Values(i int) []Value {
 // null, empty-string, empty-array or object value.
 func (ev *Event) Present(i int) bool { return ev.present[i] }
 
-// All returns every string and number leaf of the event in document order
-// when the Fields has CollectAll on; nil otherwise.
+// All returns every string, number and boolean leaf of the event (nulls
+// are left out) in document order when the Fields has CollectAll on; nil
+// otherwise.
 func (ev *Event) All() []Value {
 	if len(ev.all) == 0 {
 		return nil
@@ -478,6 +479,9 @@ func (x *extractor) value(i int, n *node, depth int) (int, error) {
 		}
 		if field >= 0 {
 			x.ev.vals[field] = append(x.ev.vals[field], v)
+		}
+		if x.f.collectAll && c != 'n' {
+			x.ev.all = append(x.ev.all, v)
 		}
 		return i + len(lit), nil
 	default:

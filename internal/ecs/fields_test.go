@@ -122,7 +122,7 @@ func TestExtractCollectAll(t *testing.T) {
 	if err := f.Extract([]byte(ev2), &ev); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"s:t", "s:bash", "s:bash", "s:-c", "n:42", "s:y!"}
+	want := []string{"s:t", "s:bash", "s:bash", "s:-c", "n:42", "b:true", "s:y!"}
 	if got := render(ev.All()); !slices.Equal(got, want) {
 		t.Errorf("All() = %q, want %q", got, want)
 	}

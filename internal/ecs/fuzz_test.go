@@ -68,8 +68,10 @@ func refExtract(data []byte) (vals map[string][]string, present map[string]bool,
 		case bool:
 			if tok {
 				vals[path] = append(vals[path], "b:true")
+				all = append(all, "b:true")
 			} else {
 				vals[path] = append(vals[path], "b:false")
+				all = append(all, "b:false")
 			}
 		case nil:
 			vals[path] = append(vals[path], "null")
