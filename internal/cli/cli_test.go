@@ -41,7 +41,8 @@ func TestExitCodes(t *testing.T) {
 }
 
 // TestEveryCommandHasHelp walks the whole command tree: every command has a
-// short description and answers --help with exit 0 and its usage.
+// short description (a verb an example too) and answers --help with exit 0
+// and its usage.
 func TestEveryCommandHasHelp(t *testing.T) {
 	f, _, _ := newTestFactory()
 	root := NewRootCmd(f)
@@ -56,6 +57,9 @@ func TestEveryCommandHasHelp(t *testing.T) {
 			paths = append(paths, p)
 			if sub.Short == "" {
 				t.Errorf("rangehunt %s has no short description", strings.Join(p, " "))
+			}
+			if !sub.HasSubCommands() && sub.Example == "" {
+				t.Errorf("rangehunt %s has no example", strings.Join(p, " "))
 			}
 			walk(sub, p)
 		}

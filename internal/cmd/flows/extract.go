@@ -45,6 +45,9 @@ func NewCmdExtract(f *cmdutil.Factory, runF func(*ExtractOptions) error) *cobra.
 bidirectional flows and write one row per flow with the CICFlowMeter column
 set (see docs/flow-features.md). Timeouts follow packet time, so the output
 is the same on every run and for any --workers.`,
+		Example: `  rangehunt flows extract -o flows.csv capture.pcap
+  rangehunt flows extract --format parquet --label attack -o flows.parquet day1/*.pcapng
+  rangehunt flows extract --format jsonl -o - capture.pcap | jq .`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Inputs = args

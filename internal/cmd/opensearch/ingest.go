@@ -50,6 +50,8 @@ Connection: --url (default $OPENSEARCH_URL, else the config file, else
 http://127.0.0.1:9200). Credentials come only from OPENSEARCH_USERNAME,
 OPENSEARCH_PASSWORD, OPENSEARCH_CA_CERT or the config file
 (~/.config/rangehunt/opensearch.yaml, or --config). See docs/opensearch.md.`,
+		Example: `  rangehunt opensearch ingest --index rangehunt-events out/events.ndjson.gz
+  OPENSEARCH_URL=https://search.lab:9200 rangehunt opensearch ingest --index run-42 --workers 4 logs/*.ndjson`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Files = args
