@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rangehunt/rangehunt/internal/cmdutil"
+	"github.com/rangehunt/rangehunt/internal/ecs"
 	"github.com/rangehunt/rangehunt/internal/hunt"
 	"github.com/rangehunt/rangehunt/internal/iostreams"
 )
@@ -53,11 +54,24 @@ var backends = map[string]func(*Options) (hunt.Backend, error){
 	"file": newFileBackend,
 }
 
+// maxSkipsShown bounds the skipped records the file backend prints.
+const maxSkipsShown = 20
+
 func newFileBackend(o *Options) (hunt.Backend, error) {
 	if len(o.Logs) == 0 {
 		return nil, cmdutil.FlagErrorf("--logs is required with --backend file")
 	}
 	b := &hunt.FileBackend{Files: o.Logs, Workers: o.Workers}
+	// The summary counts skipped records per reason; the first few are
+	// shown with their position so that they can be found. The files
+	// are read one after the other, so the counter needs no lock.
+	shown := 0
+	b.Reader.OnSkip = func(pe *ecs.ParseError) {
+		if shown < maxSkipsShown {
+			shown++
+			fmt.Fprintf(o.IO.ErrOut, "skipped: %v\n", pe)
+		}
+	}
 	if o.Progress != nil {
 		p := o.Progress
 		b.Progress = func(n int64) { p.Add(n) }

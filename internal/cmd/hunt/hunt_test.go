@@ -86,6 +86,7 @@ func TestHuntCommand(t *testing.T) {
 			"rules: 1 run, 1 failed",
 			"rules.yml:17:21: invalid regular expression",
 			"  skipped 1: truncated",
+			"skipped: " + logs + ": line 3, column 14 ",
 			"events: 3 read, 2 matched; 1 records skipped",
 			"       2  0f6b2b4e-1c33-4a55-9a7e-3f2d1c0b9e11",
 		} {
