@@ -1,6 +1,7 @@
 package hunt
 
 import (
+	"container/heap"
 	"fmt"
 	"math"
 	"sort"
@@ -9,28 +10,39 @@ import (
 	"time"
 
 	"github.com/rangehunt/rangehunt/internal/ecs"
+	"github.com/rangehunt/rangehunt/internal/match"
 	"github.com/rangehunt/rangehunt/internal/sigma"
 )
 
 // The correlation engine runs Sigma correlation rules over the ordered
 // stream of rule matches.
 //
-// Windows slide over event time (@timestamp), per group (the values of the
-// group-by fields, through aliases). For conditions that only have lower
-// bounds (gt, gte; temporal types without a condition) a group fires as soon
-// as the events inside [t-timespan, t] meet the condition, t being the
-// newest event time of the group; its state is then cleared, so one burst
-// gives one match. Conditions with an upper bound (lt, lte, eq, neq) can
-// only be decided when a window is complete: a window opens at a group's
-// first event and is evaluated when an event of the group arrives after
-// its end, or when the stream ends.
+// Windows slide over event time (@timestamp), per group (the case-folded
+// values of the group-by fields, through aliases). For conditions that
+// only have lower bounds (gt, gte; temporal types without a condition) a
+// group fires as soon as the events inside [t-timespan, t] meet the
+// condition, t being the newest event time of the group; its state is then
+// cleared, so one burst gives one match.
+//
+// Conditions with an upper bound (lt, lte, eq, neq, ranges) can only be
+// decided on complete windows. Every event of a group anchors a window
+// [s, s+timespan] (s its time); windows are decided oldest first, when the
+// stream's event time passes s+timespan or at the end of the input. A
+// window that meets the condition fires with its events, which then no
+// longer count (the next window starts at the group's first event after
+// s+timespan); a window that does not slides on to the next event time of
+// the group. The stream's event time only advances through decided
+// windows in deadline order, so a correlation fed by another one sees the
+// child's match (at the child's window end) before later windows close.
 //
 // Events may be slightly out of order: an event is inserted at its time
-// position inside its group's window; an event older than the window's
-// start (the newest time seen for the group minus timespan) no longer
-// counts for that group. State is kept only for open windows: groups whose
-// newest event is older than the newest event of the stream minus
-// timespan are closed and freed.
+// position inside its group's window. An event older than the group's
+// window (lower bounds: the newest time of the group minus timespan; upper
+// bounds: the open window's start, or a window of its own that would have
+// closed already) no longer counts and is counted as late. State is kept
+// only for open windows: lower-bound groups whose newest event is older
+// than the newest event of the stream minus timespan are freed by a sweep;
+// upper-bound groups are freed when their last window is decided.
 type correlator struct {
 	corrs []*corrState
 	// byRule: the correlations fed by each base rule (by pointer).
@@ -41,7 +53,12 @@ type correlator struct {
 	tsIdx      int
 	ev         ecs.Event
 	maxTime    time.Time
-	fed        int
+	// wm is the event time up to which upper-bound windows are decided
+	// (it trails maxTime only while windows are being closed).
+	wm  time.Time
+	fed int
+	// wins holds the open upper-bound windows by deadline.
+	wins winHeap
 	// ignored counts rule matches that could not enter correlations,
 	// per reason.
 	ignored map[string]int64
@@ -59,6 +76,7 @@ type corrState struct {
 	parents   []*corrState // correlations referencing this one
 	emit      bool         // this correlation's own matches are written
 	groups    map[string]*group
+	order     int // position in the correlator (ties between deadlines)
 }
 
 type entry struct {
@@ -71,11 +89,49 @@ type entry struct {
 }
 
 type group struct {
-	key    string
-	vals   map[string]string
-	events []entry // sorted by time
+	cs     *corrState
+	key    string            // case-folded group-by values
+	vals   map[string]string // group-by values as first seen
+	events []entry           // sorted by time
 	newest time.Time
 	start  time.Time // window start for upper-bound conditions
+	hidx   int       // position in correlator.wins, -1 when not there
+}
+
+// deadline is the end of an upper-bound group's open window.
+func (g *group) deadline() time.Time { return g.start.Add(g.cs.c.Timespan) }
+
+// winHeap orders upper-bound groups by window deadline, then correlation
+// and group key, so windows are decided in a deterministic order.
+type winHeap []*group
+
+func (h winHeap) Len() int { return len(h) }
+func (h winHeap) Less(i, j int) bool {
+	a, b := h[i], h[j]
+	if da, db := a.deadline(), b.deadline(); !da.Equal(db) {
+		return da.Before(db)
+	}
+	if a.cs.order != b.cs.order {
+		return a.cs.order < b.cs.order
+	}
+	return a.key < b.key
+}
+func (h winHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].hidx, h[j].hidx = i, j
+}
+func (h *winHeap) Push(x any) {
+	g := x.(*group)
+	g.hidx = len(*h)
+	*h = append(*h, g)
+}
+func (h *winHeap) Pop() any {
+	old := *h
+	g := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	g.hidx = -1
+	return g
 }
 
 // newCorrelator prepares the correlation rules of rs. Correlations that
@@ -108,7 +164,7 @@ func newCorrelator(rs *RuleSet) (*correlator, []string) {
 		return len(paths) - 1
 	}
 	for _, c := range corrs {
-		cs := &corrState{c: c, ref: RefOf(&c.Meta), inputs: map[string]int{}, groups: map[string]*group{}, emit: true}
+		cs := &corrState{c: c, ref: RefOf(&c.Meta), inputs: map[string]int{}, groups: map[string]*group{}, emit: true, order: len(e.corrs)}
 		for _, op := range c.Condition.Ops {
 			if op.Op == "lt" || op.Op == "lte" || op.Op == "eq" || op.Op == "neq" {
 				cs.upper = true
@@ -276,6 +332,10 @@ func (e *correlator) feed(m Match, write func(Match) error) error {
 		return nil
 	}
 	if t.After(e.maxTime) {
+		// Windows that end before t are complete: decide them first.
+		if err := e.closeBefore(t, false, write); err != nil {
+			return err
+		}
 		e.maxTime = t
 	}
 	for _, cs := range targets {
@@ -295,7 +355,9 @@ func (e *correlator) feed(m Match, write func(Match) error) error {
 		}
 		en := entry{t: t, input: in, ref: []EventRef{m.EventRef}}
 		if vi := cs.valIdx[in]; vi >= 0 {
-			en.value = e.text(vi)
+			// Sigma values are case-insensitive: value_count counts
+			// case-folded values.
+			en.value = match.Fold(e.text(vi))
 			en.num, en.hasN = parseFloat(en.value)
 		}
 		if err := e.add(cs, vals, en, write); err != nil {
@@ -304,7 +366,7 @@ func (e *correlator) feed(m Match, write func(Match) error) error {
 	}
 	e.fed++
 	if e.fed%1024 == 0 {
-		return e.sweep(write, false)
+		e.sweep()
 	}
 	return nil
 }
@@ -338,28 +400,35 @@ func parseFloat(s string) (float64, bool) {
 }
 
 func (e *correlator) add(cs *corrState, vals []string, en entry, write func(Match) error) error {
-	key := strings.Join(vals, "\x00")
+	folded := make([]string, len(vals))
+	for i, v := range vals {
+		folded[i] = match.Fold(v)
+	}
+	key := strings.Join(folded, "\x00")
 	g := cs.groups[key]
+	span := cs.c.Timespan
+	if cs.upper {
+		if g == nil || len(g.events) == 0 {
+			if en.t.Add(span).Before(e.wm) {
+				e.ignored["late event (its window was already decided)"]++
+				return nil
+			}
+		} else if en.t.Before(g.start) {
+			e.ignored["late event (its window was already decided)"]++
+			return nil
+		}
+	}
 	if g == nil {
-		g = &group{key: key, vals: map[string]string{}}
+		g = &group{cs: cs, key: key, vals: map[string]string{}, hidx: -1}
 		for i, name := range cs.c.GroupBy {
 			g.vals[name] = vals[i]
 		}
 		cs.groups[key] = g
 	}
-	span := cs.c.Timespan
 	if cs.upper {
-		if len(g.events) > 0 && en.t.After(g.start.Add(span)) {
-			// The window is complete: decide it, then open a new one.
-			if err := e.close(cs, g, write); err != nil {
-				return err
-			}
-		}
 		if len(g.events) == 0 {
 			g.start = en.t
-		}
-		if en.t.Before(g.start) {
-			return nil // late: before the open window
+			heap.Push(&e.wins, g)
 		}
 		insert(g, en)
 		return nil
@@ -369,7 +438,8 @@ func (e *correlator) add(cs *corrState, vals []string, en entry, write func(Matc
 	}
 	low := g.newest.Add(-span)
 	if en.t.Before(low) {
-		return nil // late event
+		e.ignored["late event (older than its group's window)"]++
+		return nil
 	}
 	insert(g, en)
 	// Evict what slid out of the window.
@@ -379,7 +449,7 @@ func (e *correlator) add(cs *corrState, vals []string, en entry, write func(Matc
 	}
 	g.events = g.events[i:]
 	if v, ok := cs.evaluate(g.events); ok {
-		cm := cs.matchOf(g, v)
+		cm := cs.matchOf(g.vals, g.events, time.Time{}, time.Time{}, v)
 		g.events = nil
 		delete(cs.groups, key)
 		return e.fire(cs, cm, write)
@@ -400,14 +470,64 @@ func insert(g *group, en entry) {
 	}
 }
 
-// close decides a complete window of an upper-bound condition.
-func (e *correlator) close(cs *corrState, g *group, write func(Match) error) error {
-	evs := g.events
-	g.events = nil
-	if v, ok := cs.evaluate(evs); ok {
-		gg := *g
-		gg.events = evs
-		return e.fire(cs, cs.matchOf(&gg, v), write)
+// closeBefore decides, oldest deadline first, the upper-bound windows
+// that end before t (all of them when final), advancing e.wm through
+// their deadlines. Deciding a window may feed parent correlations, whose
+// new windows are decided in the same pass when they end before t.
+func (e *correlator) closeBefore(t time.Time, final bool, write func(Match) error) error {
+	for len(e.wins) > 0 {
+		g := e.wins[0]
+		d := g.deadline()
+		if !final && !d.Before(t) {
+			break
+		}
+		heap.Pop(&e.wins)
+		if d.After(e.wm) {
+			e.wm = d
+		}
+		if err := e.decide(g, write); err != nil {
+			return err
+		}
+	}
+	if t.After(e.wm) {
+		e.wm = t
+	}
+	return nil
+}
+
+// decide evaluates the window [g.start, g.start+timespan] of an
+// upper-bound group. When the condition holds, the window fires and its
+// events are consumed; otherwise the window slides to the group's next
+// event time. The group is re-queued with its next window, or freed.
+func (e *correlator) decide(g *group, write func(Match) error) error {
+	cs := g.cs
+	end := g.deadline()
+	n := 0
+	for n < len(g.events) && !g.events[n].t.After(end) {
+		n++
+	}
+	var cm *Match
+	if v, ok := cs.evaluate(g.events[:n]); ok {
+		m := cs.matchOf(g.vals, g.events[:n], g.start, end, v)
+		cm = &m
+	} else {
+		// Slide: drop the events at the window's start time.
+		n = 0
+		for n < len(g.events) && g.events[n].t.Equal(g.start) {
+			n++
+		}
+	}
+	rest := g.events[n:]
+	if len(rest) == 0 {
+		g.events = nil
+		delete(cs.groups, g.key)
+	} else {
+		g.events = rest
+		g.start = g.events[0].t
+		heap.Push(&e.wins, g)
+	}
+	if cm != nil {
+		return e.fire(cs, *cm, write)
 	}
 	return nil
 }
@@ -444,41 +564,27 @@ func (e *correlator) fire(cs *corrState, cm Match, write func(Match) error) erro
 	return nil
 }
 
-// sweep closes and frees groups whose windows ended before the newest
-// event time of the stream (all of them when final). Groups are handled in
-// key order, so the output is deterministic.
-func (e *correlator) sweep(write func(Match) error, final bool) error {
+// sweep frees lower-bound groups whose windows ended before the newest
+// event time of the stream. (Upper-bound groups are freed as their windows
+// are decided.)
+func (e *correlator) sweep() {
 	for _, cs := range e.corrs {
-		var keys []string
-		for k, g := range cs.groups {
-			end := g.newest.Add(cs.c.Timespan)
-			if cs.upper {
-				end = g.start.Add(cs.c.Timespan)
-			}
-			if final || end.Before(e.maxTime) {
-				keys = append(keys, k)
-			}
+		if cs.upper {
+			continue
 		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			g := cs.groups[k]
-			if g == nil {
-				continue
-			}
-			delete(cs.groups, k)
-			if cs.upper && len(g.events) > 0 {
-				if err := e.close(cs, g, write); err != nil {
-					return err
-				}
+		for k, g := range cs.groups {
+			if g.newest.Add(cs.c.Timespan).Before(e.maxTime) {
+				delete(cs.groups, k)
 			}
 		}
 	}
-	return nil
 }
 
-// flush ends the stream: open windows of upper-bound conditions are
-// decided.
-func (e *correlator) flush(write func(Match) error) error { return e.sweep(write, true) }
+// flush ends the stream: the open windows of upper-bound conditions are
+// decided with the events they hold, oldest deadline first.
+func (e *correlator) flush(write func(Match) error) error {
+	return e.closeBefore(time.Time{}, true, write)
+}
 
 // evaluate computes the correlation's value over a window's events and
 // reports whether the condition holds.
@@ -588,12 +694,15 @@ func compareOp(op string, v, x float64) bool {
 	return false
 }
 
-func (cs *corrState) matchOf(g *group, v float64) Match {
+// matchOf builds the match of a window's events. Lower-bound windows
+// (zero start) span their events; upper-bound windows report their full
+// extent [start, start+timespan].
+func (cs *corrState) matchOf(vals map[string]string, evs []entry, start, end time.Time, v float64) Match {
 	cm := &CorrelationMatch{Type: cs.c.Type, Group: map[string]string{}, Value: v}
-	for k, x := range g.vals {
+	for k, x := range vals {
 		cm.Group[k] = x
 	}
-	for i, e := range g.events {
+	for i, e := range evs {
 		if i == 0 || e.t.Before(cm.Window.Start) {
 			cm.Window.Start = e.t
 		}
@@ -601,6 +710,9 @@ func (cs *corrState) matchOf(g *group, v float64) Match {
 			cm.Window.End = e.t
 		}
 		cm.Events = append(cm.Events, e.ref...)
+	}
+	if !start.IsZero() {
+		cm.Window.Start, cm.Window.End = start, end
 	}
 	cm.Window.Start = cm.Window.Start.UTC()
 	cm.Window.End = cm.Window.End.UTC()

@@ -74,3 +74,16 @@ func appendFold(dst, s []byte) []byte {
 
 // foldString returns the case-folded form of s.
 func foldString(s string) string { return string(appendFold(nil, []byte(s))) }
+
+// Fold returns the case-folded form of s, the form in which Sigma values
+// compare case-insensitively (Unicode simple case folding; K, k and the
+// Kelvin sign fold alike). Correlations use it for group-by keys and
+// value_count distinctness.
+func Fold(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf || ('A' <= c && c <= 'Z') {
+			return string(appendFold(make([]byte, 0, len(s)), []byte(s)))
+		}
+	}
+	return s
+}
