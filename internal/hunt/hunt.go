@@ -132,11 +132,14 @@ type Backend interface {
 // written to out as one JSON line.
 func Run(ctx context.Context, backend Backend, rs *RuleSet, out io.Writer) (Stats, error) {
 	eng, corrErrs := newCorrelator(rs)
-	hits := map[string]int64{}
+	// Hits are counted by (id, title), which costs no allocation per
+	// match, and keyed "id  title" for the summary at the end.
+	type hitKey struct{ id, title string }
+	hits := map[hitKey]int64{}
 	bw := bufio.NewWriterSize(out, 256<<10)
 	w := &matchWriter{prefix: map[*sigma.Rule][]byte{}}
 	write := func(m Match) error {
-		hits[strings.TrimSpace(m.Rule.ID+"  "+m.Rule.Title)]++
+		hits[hitKey{m.Rule.ID, m.Rule.Title}]++
 		line, err := w.append(m)
 		if err != nil {
 			return err
@@ -161,7 +164,10 @@ func Run(ctx context.Context, backend Backend, rs *RuleSet, out io.Writer) (Stat
 	if ferr := bw.Flush(); err == nil && ferr != nil {
 		err = fmt.Errorf("write match: %w", ferr)
 	}
-	st.Hits = hits
+	st.Hits = make(map[string]int64, len(hits))
+	for k, n := range hits {
+		st.Hits[strings.TrimSpace(k.id+"  "+k.title)] += n
+	}
 	st.RuleErrors = append(append(append([]string(nil), rs.Errors...), corrErrs...), st.RuleErrors...)
 	return st, err
 }
@@ -172,6 +178,10 @@ func Run(ctx context.Context, backend Backend, rs *RuleSet, out io.Writer) (Stat
 type matchWriter struct {
 	prefix map[*sigma.Rule][]byte
 	buf    []byte
+	// file and fileJSON cache the JSON string of the last file name:
+	// matches come file by file.
+	file     string
+	fileJSON []byte
 }
 
 func (w *matchWriter) append(m Match) ([]byte, error) {
@@ -192,8 +202,11 @@ func (w *matchWriter) append(m Match) ([]byte, error) {
 		w.prefix[m.Source] = p
 	}
 	b := append(w.buf[:0], p...)
-	f, _ := json.Marshal(m.File)
-	b = append(b, f...)
+	if w.fileJSON == nil || m.File != w.file {
+		w.file = m.File
+		w.fileJSON, _ = json.Marshal(m.File)
+	}
+	b = append(b, w.fileJSON...)
 	b = append(b, `,"line":`...)
 	b = strconv.AppendInt(b, m.Line, 10)
 	b = append(b, `,"event":`...)
