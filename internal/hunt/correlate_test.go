@@ -1,0 +1,297 @@
+package hunt
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Rules shared by the correlation table tests.
+const transferRule = `title: Transfer
+name: transfer
+logsource: {category: network_connection, product: linux}
+detection:
+  sel:
+    event.action: transfer
+  condition: sel
+`
+
+func fail(sec int, user string) string {
+	return ev(sec, fmt.Sprintf(`"event":{"outcome":"failure"},"user":{"name":%q}`, user))
+}
+
+func hostFail(sec int, host, user string) string {
+	return ev(sec, fmt.Sprintf(`"event":{"outcome":"failure"},"host":{"name":%q},"user":{"name":%q}`, host, user))
+}
+
+// xfer is a transfer by user of bytes (a JSON value as written: a number,
+// a numeric string or anything else).
+func xfer(sec int, user, bytes string) string {
+	return ev(sec, fmt.Sprintf(`"event":{"action":"transfer"},"user":{"name":%q},"bytes":%s`, user, bytes))
+}
+
+// corrDoc is a correlation document over rule ref, grouped by groupBy,
+// with a 1 m timespan.
+func corrDoc(typ, ref, groupBy, cond string) string {
+	return fmt.Sprintf(`---
+title: Correlation under test
+id: cccccccc-cccc-cccc-cccc-cccccccccccc
+correlation:
+  type: %s
+  rules: [%s]
+  group-by: [%s]
+  timespan: 1m
+  condition: {%s}
+`, typ, ref, groupBy, cond)
+}
+
+// summary renders a correlation match as
+// "group value [lines] windowStart-windowEnd" (seconds after t0).
+func summary(c *CorrelationMatch) string {
+	var keys []string
+	for k := range c.Group {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var g []string
+	for _, k := range keys {
+		g = append(g, c.Group[k])
+	}
+	return fmt.Sprintf("%s %g %v %d-%d", strings.Join(g, ","), c.Value, lineNums(c),
+		int(c.Window.Start.Sub(t0)/time.Second), int(c.Window.End.Sub(t0)/time.Second))
+}
+
+// TestCorrelationConditions runs each condition operator of each
+// aggregating correlation type over hand-written events. Upper-bound
+// conditions are decided on complete windows [s, s+1m] anchored at the
+// group's events: when a later event of the stream passes the window's
+// end, or at the end of the input.
+func TestCorrelationConditions(t *testing.T) {
+	cases := []struct {
+		name   string
+		rules  string
+		events []string
+		want   []string
+		late   int64 // rule matches ignored as late
+	}{
+		{
+			name:  "event_count lt: closed by a later event of another group, then at end of input",
+			rules: failedLogin + corrDoc("event_count", "failed_login", "user.name", "lt: 3"),
+			events: []string{
+				fail(0, "bob"),     // 1
+				fail(10, "bob"),    // 2
+				fail(100, "alice"), // 3: past bob's window [0,60]
+			},
+			want: []string{"bob 2 [1 2] 0-60", "alice 1 [3] 100-160"},
+		},
+		{
+			name:  "event_count lt: a burst fails, the window slides to its tail",
+			rules: failedLogin + corrDoc("event_count", "failed_login", "user.name", "lt: 3"),
+			events: []string{
+				fail(0, "carol"),  // 1: [0,60] holds 4
+				fail(5, "carol"),  // 2: [5,65] holds 3
+				fail(10, "carol"), // 3: [10,70] holds 2
+				fail(15, "carol"), // 4
+			},
+			want: []string{"carol 2 [3 4] 10-70"},
+		},
+		{
+			name:  "event_count lt: nothing below the bound",
+			rules: failedLogin + corrDoc("event_count", "failed_login", "user.name", "lt: 1"),
+			events: []string{
+				fail(0, "bob"),
+				fail(200, "bob"),
+			},
+		},
+		{
+			name:  "event_count lte: the window end is inclusive",
+			rules: failedLogin + corrDoc("event_count", "failed_login", "user.name", "lte: 2"),
+			events: []string{
+				fail(0, "bob"),  // 1
+				fail(60, "bob"), // 2: exactly at the end of [0,60]
+				fail(61, "bob"), // 3: next window [61,121]
+			},
+			want: []string{"bob 2 [1 2] 0-60", "bob 1 [3] 61-121"},
+		},
+		{
+			name:  "event_count eq: fired windows consume their events",
+			rules: failedLogin + corrDoc("event_count", "failed_login", "user.name", "eq: 2"),
+			events: []string{
+				fail(0, "bob"),     // 1
+				fail(30, "bob"),    // 2: [0,60] = 2, fires
+				fail(200, "bob"),   // 3: [200,260] = 3, fails
+				fail(210, "bob"),   // 4: [210,270] = 2, fires
+				fail(220, "bob"),   // 5
+				fail(300, "alice"), // 6: closes bob's windows; alice's [300,360] = 1 at the end
+			},
+			want: []string{"bob 2 [1 2] 0-60", "bob 2 [4 5] 210-270"},
+		},
+		{
+			name:  "event_count neq",
+			rules: failedLogin + corrDoc("event_count", "failed_login", "user.name", "neq: 1"),
+			events: []string{
+				fail(0, "bob"),
+				fail(10, "bob"),
+				fail(20, "alice"),
+			},
+			want: []string{"bob 2 [1 2] 0-60"},
+		},
+		{
+			name:  "event_count range gt/lte: equal deadlines decided in group order",
+			rules: failedLogin + corrDoc("event_count", "failed_login", "user.name", "gt: 1, lte: 2"),
+			events: []string{
+				fail(0, "bob"),   // 1: [0,60] holds 3
+				fail(0, "alice"), // 2: [0,60] holds 1
+				fail(10, "bob"),  // 3: [10,70] holds 2
+				fail(20, "bob"),  // 4
+			},
+			want: []string{"bob 2 [3 4] 10-70"},
+		},
+		{
+			name:  "event_count eq: out-of-order event inside the open window",
+			rules: failedLogin + corrDoc("event_count", "failed_login", "user.name", "eq: 3"),
+			events: []string{
+				fail(0, "bob"),  // 1
+				fail(30, "bob"), // 2
+				fail(20, "bob"), // 3: older than 2, still in [0,60]
+			},
+			want: []string{"bob 3 [1 3 2] 0-60"},
+		},
+		{
+			name:  "event_count lt: an event whose window was already decided is late",
+			rules: failedLogin + corrDoc("event_count", "failed_login", "user.name", "lt: 3"),
+			events: []string{
+				fail(0, "bob"),   // 1
+				fail(100, "bob"), // 2: decides [0,60]
+				fail(5, "bob"),   // 3: [5,65] ended before 100: late
+			},
+			want: []string{"bob 1 [1] 0-60", "bob 1 [2] 100-160"},
+			late: 1,
+		},
+		{
+			name:  "event_count gte: case-insensitive group-by",
+			rules: failedLogin + corrDoc("event_count", "failed_login", "user.name", "gte: 3"),
+			events: []string{
+				fail(0, "Bob"),  // 1: the group keeps the first spelling
+				fail(10, "BOB"), // 2
+				fail(20, "bob"), // 3
+			},
+			want: []string{"Bob 3 [1 2 3] 0-20"},
+		},
+		{
+			name:  "value_count lt: values and groups compare case-insensitively",
+			rules: failedLogin + corrDoc("value_count", "failed_login", "host.name", "field: user.name, lt: 2"),
+			events: []string{
+				hostFail(0, "H1", "Bob"),   // 1
+				hostFail(5, "h2", "alice"), // 2
+				hostFail(10, "h1", "bob"),  // 3
+				hostFail(15, "h2", "eve"),  // 4: h2's [5,65] has 2 values; [15,75] has 1
+				hostFail(20, "h1", "BOB"),  // 5: h1 still 1 value
+			},
+			want: []string{"H1 1 [1 3 5] 0-60", "h2 1 [4] 15-75"},
+		},
+		{
+			name:  "value_count gte: case variants are one value",
+			rules: failedLogin + corrDoc("value_count", "failed_login", "host.name", "field: user.name, gte: 2"),
+			events: []string{
+				hostFail(0, "h1", "Bob"),  // 1
+				hostFail(10, "h1", "bob"), // 2: still 1
+				hostFail(20, "h1", "eve"), // 3: 2 values
+				hostFail(30, "h1", "mal"), // 4: new burst
+				hostFail(40, "h1", "MAL"), // 5
+				hostFail(50, "h2", "mal"), // 6
+				hostFail(55, "h2", "Eve"), // 7
+			},
+			want: []string{"h1 2 [1 2 3] 0-20", "h2 2 [6 7] 50-55"},
+		},
+		{
+			name:  "value_count eq: closed by a later event",
+			rules: failedLogin + corrDoc("value_count", "failed_login", "host.name", "field: user.name, eq: 2"),
+			events: []string{
+				hostFail(0, "h1", "a"),   // 1
+				hostFail(10, "h1", "b"),  // 2
+				hostFail(20, "h1", "A"),  // 3
+				hostFail(90, "h9", "z"),  // 4: decides h1's [0,60]
+				hostFail(100, "h1", "c"), // 5
+			},
+			want: []string{"h1 2 [1 2 3] 0-60"},
+		},
+		{
+			name:  "value_sum lte: a failing window slides",
+			rules: transferRule + corrDoc("value_sum", "transfer", "user.name", "field: bytes, lte: 100"),
+			events: []string{
+				xfer(0, "u1", "60"),  // 1
+				xfer(10, "u2", "70"), // 2
+				xfer(20, "u2", "50"), // 3: u2 [10,70] = 120 fails, [20,80] = 50
+				xfer(30, "u1", "40"), // 4: u1 [0,60] = 100
+			},
+			want: []string{"u1 100 [1 4] 0-60", "u2 50 [3] 20-80"},
+		},
+		{
+			name:  "value_sum gt (lower bound) fires at once",
+			rules: transferRule + corrDoc("value_sum", "transfer", "user.name", "field: bytes, gt: 100"),
+			events: []string{
+				xfer(0, "u1", "60"),
+				xfer(30, "u1", `"41"`),
+				xfer(40, "u1", "1"),
+			},
+			want: []string{"u1 101 [1 2] 0-30"},
+		},
+		{
+			name:  "value_avg range: numeric strings count, other values do not",
+			rules: transferRule + corrDoc("value_avg", "transfer", "user.name", "field: bytes, gte: 10, lt: 100"),
+			events: []string{
+				xfer(0, "u1", "5"),       // 1
+				xfer(0, "u2", `"200"`),   // 2: u2 avg 200
+				xfer(10, "u1", "50"),     // 3: u1 avg 27.5
+				xfer(100, "u2", `"abc"`), // 4: decides both [0,60]; no number in u2's [100,160]
+				xfer(200, "u1", "10"),    // 5: u1 [200,260] at the end
+			},
+			want: []string{"u1 27.5 [1 3] 0-60", "u1 10 [5] 200-260"},
+		},
+		{
+			name:  "value_percentile lt: median",
+			rules: transferRule + corrDoc("value_percentile", "transfer", "user.name", "field: bytes, percentile: 50, lt: 100"),
+			events: []string{
+				xfer(0, "u1", "10"),    // 1
+				xfer(1, "u2", "500"),   // 2
+				xfer(10, "u1", "1000"), // 3
+				xfer(11, "u2", "600"),  // 4
+				xfer(20, "u1", "20"),   // 5: u1 median 20
+			},
+			want: []string{"u1 20 [1 3 5] 0-60"},
+		},
+		{
+			name:  "value_percentile gte: p90 slides",
+			rules: transferRule + corrDoc("value_percentile", "transfer", "user.name", "field: bytes, percentile: 90, eq: 910"),
+			events: []string{
+				xfer(0, "u1", "100"),   // 1: [0,60] p90 of 100,1000 = 910
+				xfer(30, "u1", "1000"), // 2
+				xfer(70, "u1", "5"),    // 3: [70,130] = 5
+			},
+			want: []string{"u1 910 [1 2] 0-60"},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rs := parseRules(t, tc.rules)
+			logs := writeEvents(t, tc.events)
+			lines, out1, st := runHunt(t, rs, 1, logs)
+			var got []string
+			for _, l := range corrLines(lines) {
+				got = append(got, summary(l.Correlation))
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("got  %q\nwant %q", got, tc.want)
+			}
+			if n := st.CorrelationIgnored["late event (its window was already decided)"]; n != tc.late {
+				t.Errorf("late = %d, want %d (%v)", n, tc.late, st.CorrelationIgnored)
+			}
+			if _, out3, _ := runHunt(t, rs, 3, logs); out3 != out1 {
+				t.Errorf("--workers 3 output differs:\n%s\nvs\n%s", out3, out1)
+			}
+		})
+	}
+}
