@@ -152,16 +152,7 @@ func quoteString(s sigma.String, lower bool) string {
 // compatRegex is pySigma's regex rendering: '/' escaped (also when it is
 // already escaped), flags as an inline (?ims) prefix.
 func compatRegex(r sigma.Regex) string {
-	var flags string
-	if r.IgnoreCase {
-		flags += "i"
-	}
-	if r.Multiline {
-		flags += "m"
-	}
-	if r.DotAll {
-		flags += "s"
-	}
+	flags := r.Flags()
 	p := strings.ReplaceAll(r.Pattern, "/", `\/`)
 	if flags != "" {
 		p = "(?" + flags + ")" + p

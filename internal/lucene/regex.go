@@ -25,16 +25,7 @@ import (
 // Lucene's '.' also matches a newline; a PCRE '.' without the s flag does
 // not. The translation keeps '.', which differs only on multi-line values.
 func TranslateRegex(r sigma.Regex) (string, error) {
-	var flags string
-	if r.IgnoreCase {
-		flags += "i"
-	}
-	if r.Multiline {
-		flags += "m"
-	}
-	if r.DotAll {
-		flags += "s"
-	}
+	flags := r.Flags()
 	pat := r.Pattern
 	if flags != "" {
 		pat = "(?" + flags + ")" + pat

@@ -18,17 +18,7 @@ func compileRegex(r sigma.Regex) (*regexp.Regexp, error) {
 	if err != nil {
 		return nil, fmt.Errorf("regex %q: %w", r.Pattern, err)
 	}
-	flags := ""
-	if r.IgnoreCase {
-		flags += "i"
-	}
-	if r.Multiline {
-		flags += "m"
-	}
-	if r.DotAll {
-		flags += "s"
-	}
-	if flags != "" {
+	if flags := r.Flags(); flags != "" {
 		pat = "(?" + flags + ")" + pat
 	}
 	re, err := regexp.Compile(pat)

@@ -925,17 +925,7 @@ func refValue(v sigma.Value, vals []any, present bool, ev *synthEvent, keyword b
 			}
 		}
 	case sigma.Regex:
-		p := ""
-		if v.IgnoreCase {
-			p += "(?i)"
-		}
-		if v.Multiline {
-			p += "(?m)"
-		}
-		if v.DotAll {
-			p += "(?s)"
-		}
-		re, err := regexp.Compile(p + v.Pattern)
+		re, err := regexp.Compile(v.RegexpSource())
 		if err != nil {
 			return false
 		}

@@ -175,6 +175,26 @@ type Regex struct {
 	DotAll     bool // s
 }
 
+// Flags returns the regex's flags as written after the re modifier and in
+// an inline group: a subset of "ims", in that order.
+func (r Regex) Flags() string {
+	var b [3]byte
+	n := 0
+	if r.IgnoreCase {
+		b[n] = 'i'
+		n++
+	}
+	if r.Multiline {
+		b[n] = 'm'
+		n++
+	}
+	if r.DotAll {
+		b[n] = 's'
+		n++
+	}
+	return string(b[:n])
+}
+
 // CIDR is an IPv4 or IPv6 network (the cidr modifier).
 type CIDR struct {
 	Prefix netip.Prefix

@@ -543,16 +543,7 @@ func parsePlaceholder(s string) (Value, string) {
 // RegexpSource returns the Go (RE2) form of a Sigma regex, with its flags
 // as a leading group.
 func (r Regex) RegexpSource() string {
-	flags := ""
-	if r.IgnoreCase {
-		flags += "i"
-	}
-	if r.Multiline {
-		flags += "m"
-	}
-	if r.DotAll {
-		flags += "s"
-	}
+	flags := r.Flags()
 	if flags == "" {
 		return r.Pattern
 	}

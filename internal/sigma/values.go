@@ -151,20 +151,7 @@ func (s String) String() string {
 }
 
 func (r Regex) String() string {
-	var flags string
-	if r.IgnoreCase {
-		flags += "i"
-	}
-	if r.Multiline {
-		flags += "m"
-	}
-	if r.DotAll {
-		flags += "s"
-	}
-	if flags != "" {
-		return "/" + r.Pattern + "/" + flags
-	}
-	return "/" + r.Pattern + "/"
+	return "/" + r.Pattern + "/" + r.Flags()
 }
 
 func (c CIDR) String() string { return c.Prefix.String() }
