@@ -295,3 +295,87 @@ func TestCorrelationConditions(t *testing.T) {
 		})
 	}
 }
+
+const successLogin = `title: Successful login
+id: 33333333-3333-3333-3333-333333333333
+name: success_login
+logsource: {product: linux, service: auth}
+detection:
+  sel:
+    event.outcome: success
+  condition: sel
+`
+
+// TestChainedUpperBound: an upper-bound correlation's match enters the
+// correlations that reference it at its window end, before any later
+// window is decided, so chains see it in event-time order even when it is
+// decided by an event long after the window.
+func TestChainedUpperBound(t *testing.T) {
+	few := failedLogin + "---\n" + successLogin + `---
+title: Few failures
+id: 44444444-4444-4444-4444-444444444444
+name: few_failures
+correlation:
+  type: event_count
+  rules: [failed_login]
+  group-by: [user.name]
+  timespan: 1m
+  condition: {lte: 2}
+`
+	t.Run("into temporal_ordered", func(t *testing.T) {
+		rs := parseRules(t, few+`---
+title: Few failures then success
+id: 55555555-5555-5555-5555-555555555555
+correlation:
+  type: temporal_ordered
+  rules: [few_failures, success_login]
+  group-by: [user.name]
+  timespan: 5m
+`)
+		logs := writeEvents(t, []string{
+			fail(0, "bob"),  // 1
+			fail(20, "bob"), // 2: [0,60] holds 2
+			ev(90, `"event":{"outcome":"success"},"user":{"name":"bob"}`), // 3: decides [0,60], then enters the chain
+			ev(95, `"event":{"outcome":"success"},"user":{"name":"eve"}`), // 4
+		})
+		lines, out1, _ := runHunt(t, rs, 1, logs)
+		var got []string
+		for _, l := range corrLines(lines) {
+			got = append(got, l.Rule.ID[:1]+" "+summary(l.Correlation))
+		}
+		want := []string{"5 bob 2 [1 2 3] 60-90"}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("got %q, want %q", got, want)
+		}
+		if _, out2, _ := runHunt(t, rs, 2, logs); out2 != out1 {
+			t.Error("--workers 2 output differs")
+		}
+	})
+	t.Run("into an upper-bound correlation after a gap", func(t *testing.T) {
+		rs := parseRules(t, few+`---
+title: Two quiet windows
+id: 66666666-6666-6666-6666-666666666666
+correlation:
+  type: event_count
+  rules: [few_failures]
+  group-by: [user.name]
+  timespan: 10m
+  condition: {eq: 2}
+  generate: true
+`)
+		logs := writeEvents(t, []string{
+			fail(0, "bob"),     // 1: few_failures [0,60] = 1
+			fail(120, "bob"),   // 2: decides it; [120,180] = 1
+			fail(10000, "eve"), // 3: decides bob's [120,180] and the parent's [60,660] = 2
+		})
+		lines := mustLines(runHunt(t, rs, 1, logs))
+		var got []string
+		for _, l := range corrLines(lines) {
+			got = append(got, l.Rule.ID[:1]+" "+summary(l.Correlation))
+		}
+		want := []string{"4 bob 1 [1] 0-60", "4 bob 1 [2] 120-180", "6 bob 2 [1 2] 60-660", "4 eve 1 [3] 10000-10060"}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("got  %q\nwant %q", got, want)
+		}
+	})
+}
