@@ -502,10 +502,7 @@ func (e *correlator) closeBefore(t time.Time, final bool, write func(Match) erro
 func (e *correlator) decide(g *group, write func(Match) error) error {
 	cs := g.cs
 	end := g.deadline()
-	n := 0
-	for n < len(g.events) && !g.events[n].t.After(end) {
-		n++
-	}
+	n := sort.Search(len(g.events), func(i int) bool { return g.events[i].t.After(end) })
 	var cm *Match
 	if v, ok := cs.evaluate(g.events[:n]); ok {
 		m := cs.matchOf(g.vals, g.events[:n], g.start, end, v)
