@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rangehunt/rangehunt/internal/testutil"
 )
 
 // Compare runs with benchstat:
@@ -140,7 +142,7 @@ func BenchmarkReaderExtract(b *testing.B) {
 			b.ReportAllocs()
 			k := 0
 			b.ResetTimer()
-			cpu0 := cpuTime()
+			cpu0 := testutil.CPUTime()
 			for i := 0; i < b.N; i++ {
 				var raw []byte
 				if tc.next {
@@ -161,20 +163,20 @@ func BenchmarkReaderExtract(b *testing.B) {
 					}
 				}
 			}
-			reportRates(b, float64(b.N)*avg, cpuTime()-cpu0)
+			reportRates(b, float64(b.N)*avg, testutil.CPUTime()-cpu0)
 		})
 	}
 	b.Run("stage=encoding-json", func(b *testing.B) {
 		b.SetBytes(int64(avg))
 		b.ReportAllocs()
-		cpu0 := cpuTime()
+		cpu0 := testutil.CPUTime()
 		for i := 0; i < b.N; i++ {
 			var m map[string]any
 			if err := json.Unmarshal(lines[i%len(lines)], &m); err != nil {
 				b.Fatal(err)
 			}
 		}
-		reportRates(b, float64(b.N)*avg, cpuTime()-cpu0)
+		reportRates(b, float64(b.N)*avg, testutil.CPUTime()-cpu0)
 	})
 }
 
@@ -204,7 +206,7 @@ func BenchmarkReaderFile(b *testing.B) {
 			var ev Event
 			b.SetBytes(int64(len(corpus)))
 			b.ReportAllocs()
-			cpu0 := cpuTime()
+			cpu0 := testutil.CPUTime()
 			for i := 0; i < b.N; i++ {
 				r, err := NewReader(bytes.NewReader(tc.data), "bench", Options{})
 				if err != nil {
@@ -224,7 +226,7 @@ func BenchmarkReaderFile(b *testing.B) {
 				}
 				r.Close()
 			}
-			cpu := cpuTime() - cpu0
+			cpu := testutil.CPUTime() - cpu0
 			if cpu > 0 {
 				b.ReportMetric(float64(b.N)*float64(len(corpus))/cpu.Seconds()/1e6, "MB/cpu-s")
 			}

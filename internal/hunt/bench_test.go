@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rangehunt/rangehunt/internal/match"
+	"github.com/rangehunt/rangehunt/internal/testutil"
 	"github.com/rangehunt/rangehunt/internal/testutil/sigmahq"
 )
 
@@ -126,7 +127,7 @@ func BenchmarkHunt(b *testing.B) {
 	b.SetBytes(size)
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := testutil.CPUTime()
 	for i := 0; i < b.N; i++ {
 		for _, e := range evs {
 			var err error
@@ -139,7 +140,7 @@ func BenchmarkHunt(b *testing.B) {
 	}
 	// The machine may be shared: CPU time gives the per-core figure
 	// whatever the load.
-	if cpu := (cpuTime() - cpu0).Seconds(); cpu > 0 {
+	if cpu := (testutil.CPUTime() - cpu0).Seconds(); cpu > 0 {
 		b.ReportMetric(float64(size)*float64(b.N)/1e6/cpu, "MB/cpu-s")
 	}
 	b.ReportMetric(float64(b.N*len(evs))/b.Elapsed().Seconds(), "events/s")

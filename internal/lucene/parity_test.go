@@ -9,9 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/rangehunt/rangehunt/internal/sigma"
 	"github.com/rangehunt/rangehunt/internal/sigma/pipeline"
@@ -286,7 +284,7 @@ func BenchmarkConvertSigmaHQ(b *testing.B) {
 	b.SetBytes(size)
 	b.ReportAllocs()
 	var st BatchStats
-	cpu0 := cpuTime()
+	cpu0 := testutil.CPUTime()
 	for b.Loop() {
 		var err error
 		st, err = ConvertPaths(b.Context(), io.Discard, dirs, BatchOptions{Pipeline: p, JSON: true})
@@ -296,16 +294,7 @@ func BenchmarkConvertSigmaHQ(b *testing.B) {
 	}
 	// The machine may be shared: CPU time per op is the figure to compare
 	// with the 1 s target; wall time includes waiting for a core.
-	b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric((testutil.CPUTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
 	b.ReportMetric(float64(st.Rules)*float64(b.N)/b.Elapsed().Seconds(), "rules/s")
 	b.ReportMetric(float64(st.Rules), "rules")
-}
-
-// cpuTime is the user+system CPU time of the process so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

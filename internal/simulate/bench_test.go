@@ -3,19 +3,11 @@ package simulate
 import (
 	"context"
 	"io"
-	"syscall"
 	"testing"
 	"time"
-)
 
-// cpuTime is the user+system CPU time of the process so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+	"github.com/rangehunt/rangehunt/internal/testutil"
+)
 
 type discardSink struct{}
 
@@ -39,7 +31,7 @@ func BenchmarkSimulate(b *testing.B) {
 		rate := w.rate
 		b.Run("workload="+w.name, func(b *testing.B) {
 			b.ReportAllocs()
-			cpu0 := cpuTime()
+			cpu0 := testutil.CPUTime()
 			var events, packets, bytes int64
 			for i := 0; i < b.N; i++ {
 				st, err := Run(context.Background(), discardSink{}, Options{Seed: uint64(i + 1), Duration: time.Hour, BenignRate: rate, BenignOnly: w.workload != "", Workload: w.workload})
@@ -53,7 +45,7 @@ func BenchmarkSimulate(b *testing.B) {
 				}
 			}
 			sec := b.Elapsed().Seconds()
-			cpu := (cpuTime() - cpu0).Seconds()
+			cpu := (testutil.CPUTime() - cpu0).Seconds()
 			// Per CPU second (user+sys of the process, GC included): the
 			// figure that does not depend on how busy the machine is.
 			b.ReportMetric(float64(events)/cpu, "events/cpu-s")
