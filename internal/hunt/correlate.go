@@ -96,6 +96,43 @@ type group struct {
 	newest time.Time
 	start  time.Time // window start for upper-bound conditions
 	hidx   int       // position in correlator.wins, -1 when not there
+	// Upper bounds: events[:win] are the open window's events; distinct
+	// counts their values (value_count), kept as the window slides.
+	win      int
+	distinct map[string]int
+}
+
+// winCount counts en, an event of the open window, into distinct.
+func (g *group) winCount(en *entry, delta int) {
+	if g.cs.c.Type != sigma.ValueCount || en.value == "" {
+		return
+	}
+	if g.distinct == nil {
+		g.distinct = map[string]int{}
+	}
+	if n := g.distinct[en.value] + delta; n > 0 {
+		g.distinct[en.value] = n
+	} else {
+		delete(g.distinct, en.value)
+	}
+}
+
+// winDrop removes the first k events, all inside the open window.
+func (g *group) winDrop(k int) {
+	for i := range g.events[:k] {
+		g.winCount(&g.events[i], -1)
+	}
+	g.events = g.events[k:]
+	g.win -= k
+}
+
+// winExtend takes into the open window the events up to its deadline.
+func (g *group) winExtend() {
+	end := g.deadline()
+	for g.win < len(g.events) && !g.events[g.win].t.After(end) {
+		g.winCount(&g.events[g.win], 1)
+		g.win++
+	}
 }
 
 // deadline is the end of an upper-bound group's open window.
@@ -427,10 +464,15 @@ func (e *correlator) add(cs *corrState, vals []string, en entry, write func(Matc
 	}
 	if cs.upper {
 		if len(g.events) == 0 {
-			g.start = en.t
+			g.start, g.win = en.t, 0
 			heap.Push(&e.wins, g)
 		}
 		insert(g, en)
+		if !en.t.After(g.deadline()) {
+			// Sorted insertion put it inside events[:win+1].
+			g.win++
+			g.winCount(&en, 1)
+		}
 		return nil
 	}
 	if en.t.After(g.newest) {
@@ -502,9 +544,17 @@ func (e *correlator) closeBefore(t time.Time, final bool, write func(Match) erro
 func (e *correlator) decide(g *group, write func(Match) error) error {
 	cs := g.cs
 	end := g.deadline()
-	n := sort.Search(len(g.events), func(i int) bool { return g.events[i].t.After(end) })
+	n := g.win
+	var v float64
+	var ok bool
+	if cs.c.Type == sigma.ValueCount {
+		v = float64(len(g.distinct))
+		ok = n > 0 && cs.holds(v)
+	} else {
+		v, ok = cs.evaluate(g.events[:n])
+	}
 	var cm *Match
-	if v, ok := cs.evaluate(g.events[:n]); ok {
+	if ok {
 		m := cs.matchOf(g.vals, g.events[:n], g.start, end, v)
 		cm = &m
 	} else {
@@ -514,13 +564,13 @@ func (e *correlator) decide(g *group, write func(Match) error) error {
 			n++
 		}
 	}
-	rest := g.events[n:]
-	if len(rest) == 0 {
-		g.events = nil
+	g.winDrop(n)
+	if len(g.events) == 0 {
+		g.events, g.distinct = nil, nil
 		delete(cs.groups, g.key)
 	} else {
-		g.events = rest
 		g.start = g.events[0].t
+		g.winExtend()
 		heap.Push(&e.wins, g)
 	}
 	if cm != nil {
@@ -649,12 +699,17 @@ func (cs *corrState) evaluate(evs []entry) (float64, bool) {
 	default:
 		return 0, false
 	}
-	for _, op := range c.Condition.Ops {
+	return v, cs.holds(v)
+}
+
+// holds reports whether value v meets every comparison of the condition.
+func (cs *corrState) holds(v float64) bool {
+	for _, op := range cs.c.Condition.Ops {
 		if !compareOp(op.Op, v, op.Value) {
-			return v, false
+			return false
 		}
 	}
-	return v, true
+	return true
 }
 
 // percentile is the linear-interpolation percentile (p in 0..100).

@@ -2,10 +2,13 @@ package hunt
 
 import (
 	"fmt"
+	"math/rand"
 	"sort"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rangehunt/rangehunt/internal/sigma"
 )
 
 // Rules shared by the correlation table tests.
@@ -378,4 +381,193 @@ correlation:
 			t.Errorf("got  %q\nwant %q", got, want)
 		}
 	})
+}
+
+// BenchmarkUpperBoundDense feeds one group 10 matches a second with a
+// 1-minute upper-bound window that never holds (each of the ~600 windows
+// a match anchors is evaluated once): the cost of sliding.
+func BenchmarkUpperBoundDense(b *testing.B) {
+	for _, cond := range []string{"event_count lt", "value_count lt"} {
+		b.Run(cond, func(b *testing.B) {
+			doc := corrDoc("event_count", "failed_login", "host.name", "lt: 2")
+			if cond == "value_count lt" {
+				doc = corrDoc("value_count", "failed_login", "host.name", "field: user.name, lt: 2")
+			}
+			f, errs := sigma.Parse("bench.yml", []byte(failedLogin+doc))
+			if err := errs.Err(); err != nil {
+				b.Fatal(err)
+			}
+			rs, err := NewRuleSet(f.Rules, f.Correlations, LoadOptions{Pipeline: "none", NoEventKind: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			const n = 5000
+			evs := make([][]byte, n)
+			for i := range evs {
+				raw := fmt.Sprintf(`{"@timestamp":%q,"event":{"outcome":"failure"},"host":{"name":"h"},"user":{"name":"u%d"}}`,
+					t0.Add(time.Duration(i)*100*time.Millisecond).Format(time.RFC3339Nano), i)
+				evs[i] = []byte(raw)
+			}
+			write := func(Match) error { return nil }
+			b.ReportAllocs()
+			b.ResetTimer()
+			for it := 0; it < b.N; it++ {
+				eng, _ := newCorrelator(rs)
+				for i, raw := range evs {
+					m := Match{Source: rs.Rules[0], Event: raw, EventRef: EventRef{File: "x", Line: int64(i + 1)}}
+					if err := eng.feed(m, write); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := eng.flush(write); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/match")
+		})
+	}
+}
+
+// TestUpperBoundAgainstReference compares the engine, on seeded random
+// in-order streams, with a direct reading of the window rule: per group
+// (case-folded), windows [s, s+timespan] anchored at event times, oldest
+// first; a window that holds fires and consumes its events, one that does
+// not moves to the group's next event time. Matches come out by window
+// end, then group.
+func TestUpperBoundAgainstReference(t *testing.T) {
+	conds := []struct{ typ, cond string }{
+		{"event_count", "lt: 3"},
+		{"event_count", "eq: 2"},
+		{"event_count", "gt: 1, lte: 3"},
+		{"event_count", "neq: 2"},
+		{"value_count", "field: user.name, lt: 3"},
+		{"value_count", "field: user.name, eq: 2"},
+		{"value_sum", "field: bytes, lte: 50"},
+		{"value_avg", "field: bytes, gte: 10, lt: 30"},
+		{"value_percentile", "field: bytes, percentile: 50, lt: 20"},
+	}
+	users := []string{"a", "A", "b", "c", "C"}
+	hosts := []string{"h1", "H1", "h2", "h3"}
+	for _, cc := range conds {
+		t.Run(cc.typ+" "+cc.cond, func(t *testing.T) {
+			rs := parseRules(t, failedLogin+corrDoc(cc.typ, "failed_login", "host.name", cc.cond))
+			cs := rs.Correlations[0]
+			for seed := int64(1); seed <= 20; seed++ {
+				rng := rand.New(rand.NewSource(seed))
+				type rec struct {
+					sec        int
+					host, user string
+					bytes      float64
+					line       int64
+				}
+				var recs []rec
+				sec := 0
+				for i := 0; i < 200; i++ {
+					sec += rng.Intn(25) // ties happen
+					recs = append(recs, rec{sec, hosts[rng.Intn(len(hosts))], users[rng.Intn(len(users))], float64(rng.Intn(40)), int64(i + 1)})
+				}
+				// Reference.
+				type win struct {
+					end   int
+					key   string
+					lines []int64
+					v     float64
+				}
+				var want []win
+				byKey := map[string][]rec{}
+				for _, r := range recs {
+					k := strings.ToLower(r.host)
+					byKey[k] = append(byKey[k], r)
+				}
+				for k, rs := range byKey {
+					for i := 0; i < len(rs); {
+						s := rs[i].sec
+						j := i
+						for j < len(rs) && rs[j].sec <= s+60 {
+							j++
+						}
+						var v float64
+						var nums []float64
+						seen := map[string]bool{}
+						for _, r := range rs[i:j] {
+							seen[strings.ToLower(r.user)] = true
+							nums = append(nums, r.bytes)
+						}
+						switch cs.Type {
+						case "event_count":
+							v = float64(j - i)
+						case "value_count":
+							v = float64(len(seen))
+						case "value_sum", "value_avg":
+							for _, n := range nums {
+								v += n
+							}
+							if cs.Type == "value_avg" {
+								v /= float64(len(nums))
+							}
+						case "value_percentile":
+							v = percentile(nums, cs.Condition.Percentile)
+						}
+						ok := true
+						for _, op := range cs.Condition.Ops {
+							ok = ok && compareOp(op.Op, v, op.Value)
+						}
+						if ok {
+							w := win{end: s + 60, key: k, v: v}
+							for _, r := range rs[i:j] {
+								w.lines = append(w.lines, r.line)
+							}
+							want = append(want, w)
+							i = j
+							continue
+						}
+						for i < len(rs) && rs[i].sec == s {
+							i++
+						}
+					}
+				}
+				sort.SliceStable(want, func(a, b int) bool {
+					if want[a].end != want[b].end {
+						return want[a].end < want[b].end
+					}
+					return want[a].key < want[b].key
+				})
+				// Engine.
+				eng, errs := newCorrelator(rs)
+				if len(errs) > 0 {
+					t.Fatal(errs)
+				}
+				var got []string
+				write := func(m Match) error {
+					if m.Correlation != nil {
+						got = append(got, fmt.Sprintf("%d %s %g %v", int(m.Correlation.Window.End.Sub(t0)/time.Second),
+							strings.ToLower(m.Correlation.Group["host.name"]), m.Correlation.Value, lineNums(m.Correlation)))
+					}
+					return nil
+				}
+				for _, r := range recs {
+					raw := ev(r.sec, fmt.Sprintf(`"event":{"outcome":"failure"},"host":{"name":%q},"user":{"name":%q},"bytes":%g`, r.host, r.user, r.bytes))
+					if err := eng.feed(Match{Source: rs.Rules[0], Event: []byte(raw), EventRef: EventRef{File: "x", Line: r.line}}, write); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := eng.flush(write); err != nil {
+					t.Fatal(err)
+				}
+				var ws []string
+				for _, w := range want {
+					ws = append(ws, fmt.Sprintf("%d %s %g %v", w.end, w.key, w.v, w.lines))
+				}
+				if len(ws) == 0 {
+					t.Fatalf("seed %d: the reference finds no match: a test that cannot fail", seed)
+				}
+				if strings.Join(got, "\n") != strings.Join(ws, "\n") {
+					t.Fatalf("seed %d:\ngot\n%s\nwant\n%s", seed, strings.Join(got, "\n"), strings.Join(ws, "\n"))
+				}
+				for _, g := range eng.corrs[0].groups {
+					t.Fatalf("seed %d: group %q still held after flush", seed, g.key)
+				}
+			}
+		})
+	}
 }
