@@ -12,7 +12,7 @@ import (
 
 	"github.com/rangehunt/rangehunt/internal/hunt"
 	"github.com/rangehunt/rangehunt/internal/opensearch"
-	"github.com/rangehunt/rangehunt/internal/testutil"
+	"github.com/rangehunt/rangehunt/internal/opensearch/opensearchtest"
 )
 
 func TestTagUpdateOf(t *testing.T) {
@@ -38,22 +38,10 @@ func TestTagUpdateOf(t *testing.T) {
 // document carries the rule's labels once (idempotent) and the other does
 // not.
 func TestHuntOpenSearchTag(t *testing.T) {
-	url := os.Getenv(opensearch.EnvURL)
-	if url == "" {
-		url = opensearch.DefaultURL
-	}
-	c, err := opensearch.New(opensearch.Config{URL: url, Username: os.Getenv(opensearch.EnvUsername), Password: os.Getenv(opensearch.EnvPassword)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := opensearchtest.Client(t)
+	url := c.Config().URL
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if err := c.Ping(ctx); err != nil {
-		if testutil.InCI() {
-			t.Fatalf("no OpenSearch (CI=true): %v", err)
-		}
-		t.Skipf("no OpenSearch: %v", err)
-	}
 	index := "rh-test-cmd-hunt-tag"
 	_ = c.DeleteIndex(ctx, index)
 	t.Cleanup(func() { _ = c.DeleteIndex(context.Background(), index) })
@@ -94,7 +82,7 @@ func TestHuntOpenSearchTag(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []map[string]any
-	_, err = c.SearchAll(ctx, index, map[string]any{"match_all": map[string]any{}}, opensearch.SearchOptions{}, func(h opensearch.Hit) error {
+	_, err := c.SearchAll(ctx, index, map[string]any{"match_all": map[string]any{}}, opensearch.SearchOptions{}, func(h opensearch.Hit) error {
 		var doc map[string]any
 		if err := json.Unmarshal(h.Source, &doc); err != nil {
 			return err

@@ -7,12 +7,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/rangehunt/rangehunt/internal/cmdutil"
 	"github.com/rangehunt/rangehunt/internal/iostreams"
-	"github.com/rangehunt/rangehunt/internal/opensearch"
-	"github.com/rangehunt/rangehunt/internal/testutil"
+	"github.com/rangehunt/rangehunt/internal/opensearch/opensearchtest"
 )
 
 func runIngest(t *testing.T, args ...string) (string, string, error) {
@@ -46,22 +44,8 @@ func TestIngestFlags(t *testing.T) {
 }
 
 func TestIngestCommandAgainstServer(t *testing.T) {
-	url := os.Getenv(opensearch.EnvURL)
-	if url == "" {
-		url = opensearch.DefaultURL
-	}
-	c, err := opensearch.New(opensearch.Config{URL: url, Username: os.Getenv(opensearch.EnvUsername), Password: os.Getenv(opensearch.EnvPassword)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx); err != nil {
-		if testutil.InCI() {
-			t.Fatalf("no OpenSearch (CI=true): %v", err)
-		}
-		t.Skipf("no OpenSearch: %v", err)
-	}
+	c := opensearchtest.Client(t)
+	url := c.Config().URL
 	index := "rh-test-cmd-ingest"
 	_ = c.DeleteIndex(context.Background(), index)
 	t.Cleanup(func() { _ = c.DeleteIndex(context.Background(), index) })
