@@ -571,3 +571,47 @@ func TestUpperBoundAgainstReference(t *testing.T) {
 		})
 	}
 }
+
+// TestUpperBoundStateBounded: upper-bound windows are freed as soon as
+// they are decided, so state follows the number of open windows (here at
+// most 61 groups: one new user a second, 1-minute windows), not the
+// number of groups seen.
+func TestUpperBoundStateBounded(t *testing.T) {
+	rs := parseRules(t, failedLogin+corrDoc("event_count", "failed_login", "user.name", "lt: 2"))
+	eng, errs := newCorrelator(rs)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	fired, maxGroups := 0, 0
+	write := func(m Match) error {
+		if m.Correlation != nil {
+			fired++
+		}
+		return nil
+	}
+	const n = 5000
+	for i := 0; i < n; i++ {
+		m := Match{Source: rs.Rules[0], Event: []byte(fail(i, fmt.Sprintf("u%d", i))), EventRef: EventRef{File: "x", Line: int64(i + 1)}}
+		if err := eng.feed(m, write); err != nil {
+			t.Fatal(err)
+		}
+		if g := len(eng.corrs[0].groups); g > maxGroups {
+			maxGroups = g
+		}
+		if len(eng.wins) != len(eng.corrs[0].groups) {
+			t.Fatalf("%d windows queued for %d groups", len(eng.wins), len(eng.corrs[0].groups))
+		}
+	}
+	if maxGroups > 61 {
+		t.Errorf("open groups peaked at %d, want ≤ 61", maxGroups)
+	}
+	if fired != n-61 {
+		t.Errorf("fired %d before the end, want %d", fired, n-61)
+	}
+	if err := eng.flush(write); err != nil {
+		t.Fatal(err)
+	}
+	if fired != n || len(eng.corrs[0].groups) != 0 || len(eng.wins) != 0 {
+		t.Errorf("after flush: fired %d (want %d), %d groups, %d windows", fired, n, len(eng.corrs[0].groups), len(eng.wins))
+	}
+}
