@@ -95,7 +95,6 @@ type group struct {
 	events []entry           // sorted by time
 	newest time.Time
 	start  time.Time // window start for upper-bound conditions
-	hidx   int       // position in correlator.wins, -1 when not there
 	// Upper bounds: events[:win] are the open window's events; distinct
 	// counts their values (value_count), kept as the window slides.
 	win      int
@@ -139,7 +138,8 @@ func (g *group) winExtend() {
 func (g *group) deadline() time.Time { return g.start.Add(g.cs.c.Timespan) }
 
 // winHeap orders upper-bound groups by window deadline, then correlation
-// and group key, so windows are decided in a deterministic order.
+// and group key, so windows are decided in a deterministic order. An
+// upper-bound group is in the heap exactly while it holds events.
 type winHeap []*group
 
 func (h winHeap) Len() int { return len(h) }
@@ -153,21 +153,13 @@ func (h winHeap) Less(i, j int) bool {
 	}
 	return a.key < b.key
 }
-func (h winHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].hidx, h[j].hidx = i, j
-}
-func (h *winHeap) Push(x any) {
-	g := x.(*group)
-	g.hidx = len(*h)
-	*h = append(*h, g)
-}
+func (h winHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *winHeap) Push(x any)   { *h = append(*h, x.(*group)) }
 func (h *winHeap) Pop() any {
 	old := *h
 	g := old[len(old)-1]
 	old[len(old)-1] = nil
 	*h = old[:len(old)-1]
-	g.hidx = -1
 	return g
 }
 
@@ -456,7 +448,7 @@ func (e *correlator) add(cs *corrState, vals []string, en entry, write func(Matc
 		}
 	}
 	if g == nil {
-		g = &group{cs: cs, key: key, vals: map[string]string{}, hidx: -1}
+		g = &group{cs: cs, key: key, vals: map[string]string{}}
 		for i, name := range cs.c.GroupBy {
 			g.vals[name] = vals[i]
 		}
