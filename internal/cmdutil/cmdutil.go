@@ -5,6 +5,7 @@ package cmdutil
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -50,4 +51,50 @@ func NewGroup(f *Factory, use, short string, verbs []func(*Factory) *cobra.Comma
 		cmd.AddCommand(v(f))
 	}
 	return cmd
+}
+
+// ParseMultiValue parses args into cmd's flags, where each of the named
+// multi-value flags takes every word after it up to the next flag: "--logs
+// a.ndjson b.ndjson" (what a shell glob expands to) gives both files to
+// --logs. "--" ends the rewriting. The command sets DisableFlagParsing and
+// calls this first in RunE; it returns the remaining arguments, and help
+// reports --help (the command then returns cmd.Help()). A parse error is a
+// usage error.
+func ParseMultiValue(cmd *cobra.Command, args []string, flags ...string) (rest []string, help bool, err error) {
+	if err := cmd.Flags().Parse(multiValue(args, flags...)); err != nil {
+		return nil, false, &FlagError{Err: err}
+	}
+	help, _ = cmd.Flags().GetBool("help")
+	return cmd.Flags().Args(), help, nil
+}
+
+// multiValue rewrites "--rules a b --logs c d" as "--rules=a --rules=b
+// --logs=c --logs=d": the words after a multi-value flag, up to the next
+// flag, are its values.
+func multiValue(args []string, flags ...string) []string {
+	var out []string
+	cur := ""
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if strings.HasPrefix(a, "-") && len(a) > 1 {
+			cur = ""
+			for _, f := range flags {
+				if a == f {
+					cur = f
+				}
+			}
+			if cur == "" {
+				out = append(out, a)
+			}
+			continue
+		}
+		if cur != "" {
+			out = append(out, cur+"="+a)
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
 }

@@ -114,13 +114,14 @@ events) unless --no-event-kind.`,
 		// --logs logs/*.ndjson), so flags are parsed here.
 		DisableFlagParsing: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := cmd.Flags().Parse(multiValue(args, "--rules", "--logs")); err != nil {
-				return &cmdutil.FlagError{Err: err}
+			rest, help, err := cmdutil.ParseMultiValue(cmd, args, "--rules", "--logs")
+			if err != nil {
+				return err
 			}
-			if help, _ := cmd.Flags().GetBool("help"); help {
+			if help {
 				return cmd.Help()
 			}
-			if rest := cmd.Flags().Args(); len(rest) > 0 {
+			if len(rest) > 0 {
 				return cmdutil.FlagErrorf("unexpected argument %q (paths go after --rules or --logs)", rest[0])
 			}
 			return run(cmd.Context(), o)
@@ -141,37 +142,6 @@ events) unless --no-event-kind.`,
 	fl.BoolVar(&o.Insecure, "insecure", false, "do not verify OpenSearch's TLS certificate (unsafe)")
 	fl.BoolVar(&o.Tag, "tag", false, "write each match's rule tags and ATT&CK ids onto the matched documents (opensearch backend; idempotent)")
 	return cmd
-}
-
-// multiValue rewrites "--rules a b --logs c d" as "--rules=a --rules=b
-// --logs=c --logs=d": the words after a multi-value flag, up to the next
-// flag, are its values.
-func multiValue(args []string, flags ...string) []string {
-	var out []string
-	cur := ""
-	for i, a := range args {
-		if a == "--" {
-			return append(out, args[i:]...)
-		}
-		if strings.HasPrefix(a, "-") && len(a) > 1 {
-			cur = ""
-			for _, f := range flags {
-				if a == f {
-					cur = f
-				}
-			}
-			if cur == "" {
-				out = append(out, a)
-			}
-			continue
-		}
-		if cur != "" {
-			out = append(out, cur+"="+a)
-			continue
-		}
-		out = append(out, a)
-	}
-	return out
 }
 
 func run(ctx context.Context, o *Options) error {

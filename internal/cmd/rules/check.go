@@ -43,12 +43,21 @@ it. A rule that matches outside is "too broad"; one that matches nothing
 inside is "no match". Rules run with pipeline none plus the event-kind step
 (process_creation → event.category:process AND event.type:start) unless
 --no-event-kind.`,
-		Example: `  rangehunt rules check --scenario s.yaml --rules rules/generated --logs events.ndjson.gz`,
-		// Words after the flags are more log files, so that a shell glob
-		// works: --logs logs/*.ndjson.
-		Args: cobra.ArbitraryArgs,
+		Example: `  rangehunt rules check --scenario s.yaml --rules rules/generated --logs events.ndjson.gz
+  rangehunt rules check --scenario s.yaml --rules rules/a rules/b --logs logs/*.ndjson --json`,
+		// --rules and --logs take several values each (shell globs:
+		// --logs logs/*.ndjson), as in hunt, so flags are parsed here.
+		// Words after the flags are more log files.
+		DisableFlagParsing: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Logs = append(opts.Logs, args...)
+			rest, help, err := cmdutil.ParseMultiValue(cmd, args, "--rules", "--logs")
+			if err != nil {
+				return err
+			}
+			if help {
+				return cmd.Help()
+			}
+			opts.Logs = append(opts.Logs, rest...)
 			if opts.Scenario == "" || len(opts.Rules) == 0 || len(opts.Logs) == 0 {
 				return cmdutil.FlagErrorf("--scenario, --rules and --logs are required")
 			}

@@ -62,6 +62,13 @@ func TestGenerateThenCheck(t *testing.T) {
 	if strings.Count(stdout, `"verdict": "ok"`) != 6 || !strings.Contains(stderr, "7 rules (6 ok, 1 too broad)") {
 		t.Errorf("check:\n%s\n%s", stdout, stderr)
 	}
+	// Several values after --rules and --logs, as a shell glob gives
+	// them: the same folder twice runs each rule twice.
+	_, stderr, err = run(t, "check", "--scenario", "../../../examples/scenario.yaml", "--rules", dir, dir,
+		"--logs", "../../rulegen/testdata/check/events.ndjson", "--json")
+	if err != nil || !strings.Contains(stderr, "14 rules (12 ok, 2 too broad)") {
+		t.Errorf("check with two --rules values: %v\n%s", err, stderr)
+	}
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
 	_ = os.WriteFile(bad, []byte("name: x\nprocedures: [{id: 'a b'}]\n"), 0o644)
 	_, stderr, err = run(t, "generate", "--scenario", bad, "--out", dir)
