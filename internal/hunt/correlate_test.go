@@ -72,13 +72,7 @@ func summary(c *CorrelationMatch) string {
 // group's events: when a later event of the stream passes the window's
 // end, or at the end of the input.
 func TestCorrelationConditions(t *testing.T) {
-	cases := []struct {
-		name   string
-		rules  string
-		events []string
-		want   []string
-		late   int64 // rule matches ignored as late
-	}{
+	runCorrCases(t, []corrCase{
 		{
 			name:  "event_count lt: closed by a later event of another group, then at end of input",
 			rules: failedLogin + corrDoc("event_count", "failed_login", "user.name", "lt: 3"),
@@ -276,7 +270,24 @@ func TestCorrelationConditions(t *testing.T) {
 			},
 			want: []string{"u1 910 [1 2] 0-60"},
 		},
-	}
+	})
+}
+
+// corrCase is one table case: the rules (multi-document YAML), the events
+// (one NDJSON line each), the correlation matches expected (see summary),
+// in output order, and the number of late events.
+type corrCase struct {
+	name   string
+	rules  string
+	events []string
+	want   []string
+	late   int64
+}
+
+// runCorrCases runs each case through hunt.Run with one and with three
+// workers (same output bytes).
+func runCorrCases(t *testing.T, cases []corrCase) {
+	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			rs := parseRules(t, tc.rules)
@@ -297,6 +308,40 @@ func TestCorrelationConditions(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestUpperBoundOperators fills in the operator matrix of the value types
+// on one small data set each. Transfers by u1: 10 B at 0 s, 20 B at 20 s,
+// 5 B at 100 s, so the windows met are [0,60] = {10, 20}, [20,80] = {20}
+// (after a failed [0,60]) and [100,160] = {5}. Logins on h1: a at 0 s, B at
+// 20 s, b at 30 s, c at 100 s: [0,60] has 2 values, [20,80] 1, [100,160] 1.
+func TestUpperBoundOperators(t *testing.T) {
+	xfers := []string{xfer(0, "u1", "10"), xfer(20, "u1", "20"), xfer(100, "u1", "5")}
+	logins := []string{hostFail(0, "h1", "a"), hostFail(20, "h1", "B"), hostFail(30, "h1", "b"), hostFail(100, "h1", "c")}
+	value := func(typ, cond string, want ...string) corrCase {
+		return corrCase{name: typ + " " + cond, rules: transferRule + corrDoc(typ, "transfer", "user.name", "field: bytes, "+cond),
+			events: xfers, want: want}
+	}
+	count := func(cond string, want ...string) corrCase {
+		return corrCase{name: "value_count " + cond, rules: failedLogin + corrDoc("value_count", "failed_login", "host.name", "field: user.name, "+cond),
+			events: logins, want: want}
+	}
+	runCorrCases(t, []corrCase{
+		value("value_sum", "lt: 30", "u1 20 [2] 20-80", "u1 5 [3] 100-160"),
+		value("value_sum", "eq: 30", "u1 30 [1 2] 0-60"),
+		value("value_sum", "neq: 30", "u1 20 [2] 20-80", "u1 5 [3] 100-160"),
+		value("value_sum", "gt: 4, lt: 25", "u1 20 [2] 20-80", "u1 5 [3] 100-160"),
+		value("value_avg", "lt: 15", "u1 5 [3] 100-160"),
+		value("value_avg", "lte: 15", "u1 15 [1 2] 0-60", "u1 5 [3] 100-160"),
+		value("value_avg", "eq: 20", "u1 20 [2] 20-80"),
+		value("value_avg", "neq: 15", "u1 20 [2] 20-80", "u1 5 [3] 100-160"),
+		value("value_percentile", "percentile: 50, lte: 15", "u1 15 [1 2] 0-60", "u1 5 [3] 100-160"),
+		value("value_percentile", "percentile: 50, neq: 15", "u1 20 [2] 20-80", "u1 5 [3] 100-160"),
+		value("value_percentile", "percentile: 50, gte: 16, lte: 20", "u1 20 [2] 20-80"),
+		count("lte: 1", "h1 1 [2 3] 20-80", "h1 1 [4] 100-160"),
+		count("neq: 2", "h1 1 [2 3] 20-80", "h1 1 [4] 100-160"),
+		count("gt: 1, lte: 2", "h1 2 [1 2 3] 0-60"),
+	})
 }
 
 const successLogin = `title: Successful login
