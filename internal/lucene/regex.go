@@ -53,14 +53,6 @@ func (p *rePrinter) fail(format string, args ...any) {
 	}
 }
 
-func isBegin(re *syntax.Regexp) bool {
-	return re.Op == syntax.OpBeginText || re.Op == syntax.OpBeginLine
-}
-
-func isEnd(re *syntax.Regexp) bool {
-	return re.Op == syntax.OpEndText || re.Op == syntax.OpEndLine
-}
-
 // both prints ".*" re ".*" where anchors at the ends cancel the ".*".
 func (p *rePrinter) both(re *syntax.Regexp) {
 	switch re.Op {

@@ -80,19 +80,6 @@ type Result struct {
 	Warnings []string
 }
 
-// SkipReasons counts skips by reason category (the text before ':').
-func (r *Result) SkipReasons() map[string]int {
-	m := map[string]int{}
-	for _, s := range r.Skipped {
-		reason := s.Reason
-		if i := strings.Index(reason, ":"); i > 0 {
-			reason = reason[:i]
-		}
-		m[reason]++
-	}
-	return m
-}
-
 // Generate writes rules for every non-setup procedure of s (all with
 // IncludeSetup). A command that does not parse is skipped with its
 // position; it never stops the other commands.

@@ -28,11 +28,6 @@ func setOf(s string) map[string]bool {
 	return m
 }
 
-// IsShellBuiltin reports whether bash runs name itself (echo, cd, export)
-// rather than starting a program. A name with a slash (/bin/echo) is a
-// program.
-func IsShellBuiltin(name string) bool { return bashBuiltins[name] }
-
 var (
 	shellNames  = setOf("sh bash dash zsh ksh mksh ash busybox")
 	pythonRE    = regexp.MustCompile(`^python[0-9.]*$`)

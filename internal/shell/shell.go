@@ -155,17 +155,6 @@ type Result struct {
 	Warnings []string
 }
 
-// Processes returns the execs that create a process.
-func (r *Result) Processes() []Exec {
-	var out []Exec
-	for _, e := range r.Execs {
-		if e.CreatesProcess() {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
 // SyntaxError is a command that does not parse.
 type SyntaxError struct {
 	Pos Pos

@@ -12,18 +12,6 @@ func (r *Rule) Clone() *Rule {
 	return &c
 }
 
-// Clone returns a deep copy of the filter.
-func (f *Filter) Clone() *Filter {
-	if f == nil {
-		return nil
-	}
-	c := *f
-	c.Meta = f.Meta.clone()
-	c.Rules = cloneStrings(f.Rules)
-	c.Detection = f.Detection.Clone()
-	return &c
-}
-
 // Clone returns a deep copy of the correlation rule.
 func (c *Correlation) Clone() *Correlation {
 	if c == nil {

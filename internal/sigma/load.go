@@ -320,11 +320,9 @@ func logsourceMatches(f, r Logsource) bool {
 		(f.Service == "" || strings.EqualFold(f.Service, r.Service))
 }
 
-// ApplyFilter returns a copy of r with filter f's condition ANDed to each
+// applyFilter returns a copy of r with filter f's condition ANDed to each
 // of its conditions (see Collection.ApplyFilters); n distinguishes the
 // search names of several filters.
-func ApplyFilter(r *Rule, f *Filter, n int) *Rule { return applyFilter(r, f, n) }
-
 func applyFilter(r *Rule, f *Filter, n int) *Rule {
 	out := r.Clone()
 	prefix := fmt.Sprintf("_filter%d_", n)
