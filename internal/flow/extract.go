@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 
 	"github.com/rangehunt/rangehunt/internal/pcap"
@@ -74,6 +75,9 @@ type Summary struct {
 	InFlows   int64 // decoded packets accounted to flows
 	NotIP     int64 // ARP, LLDP, unknown link types …
 	Malformed [pcap.NumReasons]int64
+	// FirstMalformed locates the first malformed packet of each reason
+	// ("file packet N"), so that it can be found with tshark.
+	FirstMalformed [pcap.NumReasons]string
 	// Informational counts (these packets are still in flows).
 	Snapped       int64 // transport payload partly cut by snaplen
 	ZeroTime      int64 // packets with timestamp 0 (or none, pcapng SPB)
@@ -101,7 +105,11 @@ func (s *Summary) Report(w io.Writer) {
 	fmt.Fprintf(w, "malformed: %d\n", s.MalformedTotal())
 	for r, n := range s.Malformed {
 		if n > 0 {
-			fmt.Fprintf(w, "  %s: %d\n", pcap.Reason(r), n)
+			if first := s.FirstMalformed[r]; first != "" {
+				fmt.Fprintf(w, "  %s: %d (first: %s)\n", pcap.Reason(r), n, first)
+			} else {
+				fmt.Fprintf(w, "  %s: %d\n", pcap.Reason(r), n)
+			}
 		}
 	}
 	if s.Snapped+s.ZeroTime+s.BackwardsTime > 0 {
@@ -246,6 +254,9 @@ func Extract(ctx context.Context, inputs []Input, w io.Writer, opts Options) (*S
 		case pcap.ReasonNotIP, pcap.ReasonUnknownLink:
 			sum.NotIP++
 		default:
+			if sum.Malformed[r] == 0 {
+				sum.FirstMalformed[r] = s.name + " packet " + strconv.Itoa(cp.Index)
+			}
 			sum.Malformed[r]++
 		}
 		if !started || ts > now {

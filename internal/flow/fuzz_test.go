@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"strings"
 	"testing"
 	"time"
 
@@ -156,11 +157,17 @@ func TestBadPacketsCounted(t *testing.T) {
 		t.Errorf("packets %d in flows %d", sum.Packets, sum.InFlows)
 	}
 	want := map[string]int64{"ip-fragment": 1, "bad-ihl": 1, "bad-tcp-data-offset": 1}
+	wantFirst := map[string]string{"ip-fragment": "bad packet 2", "bad-ihl": "bad packet 3", "bad-tcp-data-offset": "bad packet 4"}
 	for r, n := range sum.Malformed {
 		name := pcap.Reason(r).String()
-		if n != want[name] {
-			t.Errorf("malformed %s = %d, want %d", name, n, want[name])
+		if n != want[name] || sum.FirstMalformed[r] != wantFirst[name] {
+			t.Errorf("malformed %s = %d, first %q; want %d, %q", name, n, sum.FirstMalformed[r], want[name], wantFirst[name])
 		}
+	}
+	var rep bytes.Buffer
+	sum.Report(&rep)
+	if !strings.Contains(rep.String(), "  bad-ihl: 1 (first: bad packet 3)\n") {
+		t.Errorf("report does not locate the bad-ihl packet:\n%s", rep.String())
 	}
 	if sum.Snapped != 1 || sum.BackwardsTime != 2 || sum.ZeroTime != 1 {
 		t.Errorf("snapped %d backwards %d zero %d, want 1 2 1", sum.Snapped, sum.BackwardsTime, sum.ZeroTime)
