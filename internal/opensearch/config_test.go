@@ -114,17 +114,26 @@ func TestTemplateShape(t *testing.T) {
 func TestStripProvenance(t *testing.T) {
 	var buf bytes.Buffer
 	raw := []byte(`{"a":1,"b":{"c":"x,\"rangehunt\":{"}}`)
-	writeWithProvenance(&buf, raw, "/tmp/f.ndjson", 7, "abc")
+	writeWithProvenance(&buf, raw, []byte(`"/tmp/f.ndjson"`), 7, "abc")
 	if got := StripProvenance(buf.Bytes()); string(got) != string(raw) {
 		t.Errorf("StripProvenance(%s) = %s, want %s", buf.Bytes(), got, raw)
 	}
 	buf.Reset()
-	writeWithProvenance(&buf, []byte(`{}`), "f", 1, "id")
+	writeWithProvenance(&buf, []byte(`{}`), []byte(`"f"`), 1, "id")
 	if got := StripProvenance(buf.Bytes()); string(got) != `{}` {
 		t.Errorf("empty object: %s", got)
 	}
 	// A source rewritten by the server (after a partial update).
 	if got := StripProvenance([]byte(`{"tags":["x"],"rangehunt":{"line":3,"file":"f","id":"i"},"z":1}`)); string(got) != `{"tags":["x"],"z":1}` {
 		t.Errorf("rewritten source: %s", got)
+	}
+}
+
+// TestDocIDStable pins the document id: an index loaded by an earlier
+// version must see its documents replaced, not duplicated, on re-ingest.
+func TestDocIDStable(t *testing.T) {
+	// sha256("/tmp/a.ndjson\x0042")[:16] in hex.
+	if got := DocID("/tmp/a.ndjson", 42); got != "2069de8f76cc51abb17e907c0d755e64" {
+		t.Errorf("DocID = %s", got)
 	}
 }

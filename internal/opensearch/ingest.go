@@ -27,7 +27,8 @@ type Doc struct {
 // line, in hex. Re-ingesting a file replaces its documents instead of
 // duplicating them, whatever the working directory.
 func DocID(file string, line int64) string {
-	return docID(absPath(file), line)
+	id, _ := docID(nil, absPath(file), line)
+	return id
 }
 
 func absPath(file string) string {
@@ -37,13 +38,14 @@ func absPath(file string) string {
 	return filepath.Clean(file)
 }
 
-func docID(abs string, line int64) string {
-	h := sha256.New()
-	h.Write([]byte(abs))
-	h.Write([]byte{0})
-	h.Write(strconv.AppendInt(nil, line, 10))
-	var sum [sha256.Size]byte
-	return hex.EncodeToString(h.Sum(sum[:0])[:16])
+// docID computes the id with buf as scratch space (it may be nil) and
+// returns the grown buffer for reuse.
+func docID(buf []byte, abs string, line int64) (string, []byte) {
+	buf = append(buf[:0], abs...)
+	buf = append(buf, 0)
+	buf = strconv.AppendInt(buf, line, 10)
+	sum := sha256.Sum256(buf)
+	return hex.EncodeToString(sum[:16]), buf
 }
 
 // IngestOptions configure a bulk load.
@@ -104,8 +106,11 @@ type Ingester struct {
 	ctx   context.Context
 	batch *batch
 	work  chan *batch
-	// lastFile and lastAbs cache the absolute path of the file being read.
+	// lastFile and lastAbs cache the absolute path of the file being
+	// read, lastJSON its name as a JSON string; idBuf is docID's scratch.
 	lastFile, lastAbs string
+	lastJSON          []byte
+	idBuf             []byte
 	wg                sync.WaitGroup
 
 	mu    sync.Mutex
@@ -187,13 +192,15 @@ func (in *Ingester) Add(d Doc) error {
 	b := in.batch
 	if d.File != in.lastFile || in.lastAbs == "" {
 		in.lastFile, in.lastAbs = d.File, absPath(d.File)
+		in.lastJSON, _ = json.Marshal(d.File)
 	}
-	id := docID(in.lastAbs, d.Line)
+	var id string
+	id, in.idBuf = docID(in.idBuf, in.lastAbs, d.Line)
 	off := b.buf.Len()
 	b.buf.WriteString(`{"index":{"_id":"`)
 	b.buf.WriteString(id)
 	b.buf.WriteString("\"}}\n")
-	writeWithProvenance(&b.buf, raw, d.File, d.Line, id)
+	writeWithProvenance(&b.buf, raw, in.lastJSON, d.Line, id)
 	b.buf.WriteByte('\n')
 	b.items = append(b.items, batchItem{file: d.File, line: d.Line, id: id, off: off, end: b.buf.Len()})
 	in.mu.Lock()
@@ -206,18 +213,18 @@ func (in *Ingester) Add(d Doc) error {
 }
 
 // writeWithProvenance writes raw (a compact JSON object) with the
-// "rangehunt" provenance object appended as its last member.
-func writeWithProvenance(w *bytes.Buffer, raw []byte, file string, line int64, id string) {
+// "rangehunt" provenance object appended as its last member. fileJSON is
+// the file name as a JSON string.
+func writeWithProvenance(w *bytes.Buffer, raw []byte, fileJSON []byte, line int64, id string) {
 	body := bytes.TrimRight(raw[:len(raw)-1], " \t")
 	w.Write(body)
 	if len(bytes.TrimSpace(body[1:])) > 0 {
 		w.WriteByte(',')
 	}
 	w.WriteString(`"rangehunt":{"file":`)
-	fb, _ := json.Marshal(file)
-	w.Write(fb)
+	w.Write(fileJSON)
 	w.WriteString(`,"line":`)
-	w.WriteString(strconv.FormatInt(line, 10))
+	w.Write(strconv.AppendInt(w.AvailableBuffer(), line, 10))
 	w.WriteString(`,"id":"`)
 	w.WriteString(id)
 	w.WriteString(`"}}`)
