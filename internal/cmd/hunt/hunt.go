@@ -160,7 +160,8 @@ func run(ctx context.Context, o *Options) error {
 	}
 	rs, err := hunt.LoadRules(o.Rules, hunt.LoadOptions{Pipeline: o.Pipeline, NoEventKind: o.NoEventKind})
 	if err != nil {
-		return cmdutil.FlagErrorf("%v", err)
+		// Only the pipeline can fail here (rule errors are in rs.Errors).
+		return &cmdutil.FlagError{Err: fmt.Errorf("--pipeline: %w", err)}
 	}
 	if len(rs.Rules) == 0 {
 		for _, e := range rs.Errors {
