@@ -99,8 +99,9 @@ func baseMapping(typ string) map[string]any {
 	case "all":
 		// Lower-cased, searched only: no doc values and no ".cased"
 		// sub-field (copying every value twice more would halve the
-		// ingest rate); see HuntBackend for what that rules out.
-		return map[string]any{"type": "keyword", "normalizer": NormalizerName, "ignore_above": ignoreAbove, "doc_values": false}
+		// ingest rate); see HuntBackend for what that rules out. Norms
+		// on: see searchOnlyKeyword.
+		return searchOnlyKeyword(map[string]any{"type": "keyword", "normalizer": NormalizerName, "ignore_above": ignoreAbove})
 	case "keyword", "wildcard", "constant_keyword", "match_only_text", "text":
 		m := keywordMapping()
 		if typ == "match_only_text" || typ == "text" {
@@ -134,9 +135,24 @@ func keywordMapping() map[string]any {
 		"normalizer":   NormalizerName,
 		"ignore_above": ignoreAbove,
 		"fields": map[string]any{
-			CasedSuffix: map[string]any{"type": "keyword", "ignore_above": ignoreAbove, "doc_values": false},
+			CasedSuffix: searchOnlyKeyword(map[string]any{"type": "keyword", "ignore_above": ignoreAbove}),
 		},
 	}
+}
+
+// searchOnlyKeyword turns off doc values on a keyword mapping (the field is
+// only searched, never sorted or aggregated on) and turns norms on. A
+// field with neither doc values nor norms makes OpenSearch index every one
+// of its values, with every parent path, into the _field_names field (that
+// is how it answers exists queries on such a field); for rangehunt.all,
+// which receives every value of the event, that was about a sixth of the
+// server's indexing time. Norms cost one byte per document and field and
+// answer exists queries instead; keyword queries are unchanged (hits are
+// never ranked by score here).
+func searchOnlyKeyword(m map[string]any) map[string]any {
+	m["doc_values"] = false
+	m["norms"] = true
+	return m
 }
 
 // Fields returns the template's leaf fields with their template type
