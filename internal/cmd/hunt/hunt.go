@@ -64,11 +64,16 @@ func newFileBackend(o *Options) (hunt.Backend, error) {
 	b := &hunt.FileBackend{Files: o.Logs, Workers: o.Workers}
 	// The summary counts skipped records per reason; the first few are
 	// shown with their position so that they can be found. The files
-	// are read one after the other, so the counter needs no lock.
+	// are read one after the other, on the goroutine that also reports
+	// progress, so the counter needs no lock and the progress line can
+	// be cleared first.
 	shown := 0
 	b.Reader.OnSkip = func(pe *ecs.ParseError) {
 		if shown < maxSkipsShown {
 			shown++
+			if o.Progress != nil {
+				fmt.Fprint(o.IO.ErrOut, "\r\033[K")
+			}
 			fmt.Fprintf(o.IO.ErrOut, "skipped: %v\n", pe)
 		}
 	}
