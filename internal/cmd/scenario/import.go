@@ -176,7 +176,12 @@ func importRun(opts *ImportOptions) error {
 	if err := scenario.Encode(&buf, res.Scenario, asJSON); err != nil {
 		return err
 	}
-	_, ds := scenario.Parse(opts.Output, buf.Bytes())
+	// Check what was written; its diagnostics name the output.
+	name := opts.Output
+	if name == "" {
+		name = "<stdout>"
+	}
+	_, ds := scenario.Parse(name, buf.Bytes())
 	for _, d := range ds {
 		fmt.Fprintf(opts.IO.ErrOut, "%s\n", d.Error())
 	}
