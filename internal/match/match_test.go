@@ -1,6 +1,7 @@
 package match
 
 import (
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -53,45 +54,24 @@ func ruleOf(searches map[string][]*sigma.Item, cond string, order ...string) *si
 	return &sigma.Rule{Meta: sigma.Meta{ID: "test", Title: "test"}, Detection: d}
 }
 
-// parseCond is a tiny condition parser for tests: "a and not b or c" over
-// identifiers, with the usual precedence, no parentheses.
+// parseCond parses a condition with the Sigma parser and resolves its
+// "1 of x*" / "all of them" patterns against the search names, as
+// sigma.Parse does for a rule file.
 func parseCond(src string, names []string) sigma.Expr {
-	var ors []sigma.Expr
-	for _, orPart := range strings.Split(src, " or ") {
-		var and sigma.Expr
-		for _, term := range strings.Split(orPart, " and ") {
-			var e sigma.Expr
-			neg := strings.HasPrefix(term, "not ")
-			term = strings.TrimPrefix(term, "not ")
-			switch {
-			case strings.HasPrefix(term, "1 of "), strings.HasPrefix(term, "all of "):
-				all := strings.HasPrefix(term, "all of ")
-				pat := strings.TrimSuffix(term[strings.Index(term, "of ")+3:], "*")
-				of := &sigma.OfExpr{All: all, Pattern: pat}
-				for _, n := range names {
-					if strings.HasPrefix(n, pat) {
-						of.Names = append(of.Names, n)
-					}
+	e, err := sigma.ParseCondition(src)
+	if err != nil {
+		panic(fmt.Sprintf("condition %q: %v", src, err))
+	}
+	sigma.Walk(e, func(x sigma.Expr) bool {
+		if of, ok := x.(*sigma.OfExpr); ok {
+			for _, n := range names {
+				if of.Them || strings.HasPrefix(n, strings.TrimSuffix(of.Pattern, "*")) {
+					of.Names = append(of.Names, n)
 				}
-				e = of
-			default:
-				e = &sigma.IdentExpr{Name: term}
-			}
-			if neg {
-				e = &sigma.NotExpr{X: e}
-			}
-			if and == nil {
-				and = e
-			} else {
-				and = &sigma.AndExpr{L: and, R: e}
 			}
 		}
-		ors = append(ors, and)
-	}
-	e := ors[0]
-	for _, o := range ors[1:] {
-		e = &sigma.OrExpr{L: e, R: o}
-	}
+		return true
+	})
 	return e
 }
 
