@@ -108,7 +108,8 @@ as one JSON line:
 Correlation matches carry the correlation's id and title, the group, the
 time window and the contributing events' file:line. A summary (events read,
 matched and skipped per reason, hits per rule, rules that failed to
-compile) goes to stderr.
+compile) goes to stderr, after the first 20 skipped records with their
+file, line and column.
 
 Rules are mapped to ECS with --pipeline (default ecs_linux), followed by
 the event-kind step (a process_creation rule sees only process start
