@@ -195,7 +195,13 @@ func Mappings() map[string]any {
 			}
 			props = obj["properties"].(map[string]any)
 		}
-		props[parts[len(parts)-1]] = fieldMapping(f.Type)
+		m := fieldMapping(f.Type)
+		if parts[0] == FieldProvenance {
+			// Provenance is not part of the event: a keyword search for
+			// "12" must not match the document read from line 12.
+			delete(m, "copy_to")
+		}
+		props[parts[len(parts)-1]] = m
 	}
 	kw := keywordMapping()
 	kw["copy_to"] = FieldAll
