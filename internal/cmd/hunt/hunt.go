@@ -6,6 +6,8 @@ package hunt
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
@@ -60,6 +62,17 @@ const maxSkipsShown = 20
 func newFileBackend(o *Options) (hunt.Backend, error) {
 	if len(o.Logs) == 0 {
 		return nil, cmdutil.FlagErrorf("--logs is required with --backend file")
+	}
+	// A file that cannot be read would stop the run after the rules
+	// compiled, with an empty summary: check them all first.
+	for _, p := range o.Logs {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("logs: %w", err)
+		}
+		if fi.IsDir() {
+			return nil, fmt.Errorf("logs: %s is a folder (give its files, e.g. %s)", p, filepath.Join(p, "*.ndjson"))
+		}
 	}
 	b := &hunt.FileBackend{Files: o.Logs, Workers: o.Workers}
 	// The summary counts skipped records per reason; the first few are

@@ -132,8 +132,12 @@ func TestHuntUsageErrors(t *testing.T) {
 	if err != nil || !strings.Contains(out, "--no-event-kind") {
 		t.Errorf("--help: %v\n%s", err, out)
 	}
-	_, _, err = runCmd(t, "--rules", rules, "--logs", filepath.Join(dir, "missing.ndjson"))
-	if err == nil || !strings.Contains(err.Error(), "missing.ndjson") {
-		t.Errorf("missing log file: got %v", err)
+	_, errOut, err := runCmd(t, "--rules", rules, "--logs", filepath.Join(dir, "missing.ndjson"))
+	if err == nil || !strings.Contains(err.Error(), "missing.ndjson") || strings.Contains(errOut, "events:") {
+		t.Errorf("missing log file: got %v, and a summary:\n%s", err, errOut)
+	}
+	_, _, err = runCmd(t, "--rules", rules, "--logs", dir)
+	if err == nil || !strings.Contains(err.Error(), "is a folder") {
+		t.Errorf("folder as log file: got %v", err)
 	}
 }
