@@ -1,6 +1,7 @@
 package sigma
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -53,6 +54,9 @@ func (c *Collection) add(f *File) {
 	c.Filters = append(c.Filters, f.Filters...)
 }
 
+// ErrNoRules is the cause of the error for a folder without rule files.
+var ErrNoRules = errors.New("no rule files")
+
 // expandPaths lists the rule files under paths: files as given, folders
 // walked for *.yml and *.yaml, each folder's files sorted.
 func expandPaths(paths []string) ([]string, ErrorList) {
@@ -87,6 +91,11 @@ func expandPaths(paths []string) ([]string, ErrorList) {
 		})
 		if err != nil {
 			errs.add(p, Pos{}, err, false, "%v", err)
+		}
+		if len(found) == 0 && err == nil {
+			// An empty folder is most likely a wrong path: say so rather
+			// than report success over nothing.
+			errs.add(p, Pos{}, ErrNoRules, false, "no Sigma rule files (*.yml, *.yaml) in this folder")
 		}
 		sort.Strings(found)
 		out = append(out, found...)

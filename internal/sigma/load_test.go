@@ -221,6 +221,17 @@ func TestLoadMissingPath(t *testing.T) {
 	}
 }
 
+func TestLoadEmptyFolder(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not a rule"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errs := Load(dir)
+	if len(errs) != 1 || !errors.Is(errs[0], ErrNoRules) || errs[0].File != dir {
+		t.Fatalf("Load(empty folder) = %v, want one ErrNoRules error naming %s", errs, dir)
+	}
+}
+
 func TestApplyFilters(t *testing.T) {
 	c, errs := Load("testdata/filter.yml")
 	if errs.Err() != nil {
