@@ -294,7 +294,19 @@ func TestCIDR(t *testing.T) {
 		evCase{`{"ip":"fd12::1"}`, true},
 		evCase{`{"ip":"11.0.0.1"}`, false},
 		evCase{`{"ip":"not an ip"}`, false},
-		evCase{`{"ip":["8.8.8.8","10.0.0.1"]}`, true})
+		evCase{`{"ip":["8.8.8.8","10.0.0.1"]}`, true},
+		evCase{`{"ip":"fd12::1%eth0"}`, true},
+		evCase{`{"ip":" 10.0.0.1 "}`, true},
+		evCase{`{"ip":""}`, false})
+
+	// The address is parsed from the event's bytes without a copy.
+	s := mustCompile(t, oneSearch(item("ip", v4, v6)))
+	m := s.NewMatcher()
+	ev := []byte(`{"ip":["8.8.8.8","fd12::1%eth0"]}`)
+	var hits []int
+	if n := testing.AllocsPerRun(100, func() { hits, _ = m.Match(ev, hits[:0]) }); n != 0 {
+		t.Errorf("cidr match allocates %v times per event", n)
+	}
 }
 
 func TestFieldRef(t *testing.T) {

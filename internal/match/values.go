@@ -2,11 +2,13 @@ package match
 
 import (
 	"bytes"
+	"errors"
 	"math"
 	"net/netip"
 	"regexp"
 	"strconv"
 	"time"
+	"unsafe"
 
 	"github.com/rangehunt/rangehunt/internal/ecs"
 	"github.com/rangehunt/rangehunt/internal/sigma"
@@ -235,6 +237,19 @@ func (v regexValue) matchField(m *Matcher, f int) bool {
 
 func (regexValue) cost() int { return 30 }
 
+// parseAddr parses an IP address from the event's bytes without copying
+// them into a string: ParseAddr does not keep its argument except as an
+// IPv6 zone, which is dropped here before the bytes can change.
+func parseAddr(b []byte) (netip.Addr, error) {
+	if len(b) == 0 {
+		return netip.Addr{}, errEmptyAddr
+	}
+	a, err := netip.ParseAddr(unsafe.String(&b[0], len(b)))
+	return a.WithZone(""), err
+}
+
+var errEmptyAddr = errors.New("empty address")
+
 // cidrValue matches IP addresses (strings) inside a network.
 type cidrValue struct{ p netip.Prefix }
 
@@ -245,11 +260,10 @@ func (v cidrValue) matchField(m *Matcher, f int) bool {
 		if x.Kind != ecs.String {
 			continue
 		}
-		a, err := netip.ParseAddr(string(bytes.TrimSpace(x.Str)))
+		a, err := parseAddr(bytes.TrimSpace(x.Str))
 		if err != nil {
 			continue
 		}
-		a = a.WithZone("")
 		if v.p.Addr().Is4() {
 			a = a.Unmap()
 		}
