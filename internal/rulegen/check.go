@@ -32,7 +32,9 @@ type CheckOptions struct {
 	Progress func(files int)
 }
 
-// LogInput is one ECS log file (NDJSON, gzip NDJSON or a JSON array).
+// LogInput is one ECS log file (NDJSON, gzip NDJSON or a JSON array):
+// read from R, or, when R is nil, opened by name when its turn comes (so
+// that a long list of files is never open at once).
 type LogInput struct {
 	Name string
 	R    io.Reader
@@ -128,7 +130,13 @@ func Check(ctx context.Context, s *scenario.Scenario, rules []*sigma.Rule, logs 
 	m := set.NewMatcher()
 	var hits []int
 	for fi, in := range logs {
-		rd, err := ecs.NewReader(in.R, in.Name, ecs.Options{})
+		var rd *ecs.Reader
+		var err error
+		if in.R != nil {
+			rd, err = ecs.NewReader(in.R, in.Name, ecs.Options{})
+		} else {
+			rd, err = ecs.Open(in.Name, ecs.Options{})
+		}
 		if err != nil {
 			return rep, fmt.Errorf("logs %s: %w", in.Name, err)
 		}

@@ -99,12 +99,11 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 	}
 	var logs []rulegen.LogInput
 	for _, p := range opts.Logs {
-		f, err := os.Open(p)
-		if err != nil {
+		// Fail before the run on a missing file; each is opened in turn.
+		if _, err := os.Stat(p); err != nil {
 			return fmt.Errorf("logs: %w", err)
 		}
-		defer f.Close()
-		logs = append(logs, rulegen.LogInput{Name: p, R: f})
+		logs = append(logs, rulegen.LogInput{Name: p})
 	}
 	prog := opts.IO.NewProgress("checking", "files", int64(len(logs)))
 	rep, err := rulegen.Check(ctx, s, col.Rules, logs, rulegen.CheckOptions{
