@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -319,3 +321,43 @@ func TestSearchAllBeyondResultWindow(t *testing.T) {
 }
 
 func writeFile(path, data string) error { return os.WriteFile(path, []byte(data), 0o644) }
+
+// TestSearchAllForeignDocumentsSharingTimestamps pages through documents
+// that rangehunt did not ingest (no rangehunt.id), spread over three shards
+// with only three distinct @timestamps, two hits a page: every document
+// comes back exactly once (a sort on @timestamp alone, or with _doc as the
+// tiebreaker, loses hits at page boundaries).
+func TestSearchAllForeignDocumentsSharingTimestamps(t *testing.T) {
+	c := testClient(t)
+	index := testIndex(t, c)
+	ctx := context.Background()
+	if _, err := c.request(ctx, http.MethodPut, "/"+index, nil,
+		[]byte(`{"settings":{"number_of_shards":3,"number_of_replicas":0}}`)); err != nil {
+		t.Fatal(err)
+	}
+	var bulk strings.Builder
+	const n = 60
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&bulk, "{\"index\":{\"_index\":%q,\"_id\":\"doc-%02d\"}}\n", index, i)
+		fmt.Fprintf(&bulk, "{\"@timestamp\":\"2024-01-01T00:00:0%dZ\",\"process\":{\"name\":\"sh\"},\"n\":%d}\n", i%3, i)
+	}
+	if _, err := c.request(ctx, http.MethodPost, "/_bulk", url.Values{"refresh": {"true"}}, []byte(bulk.String())); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	got, err := c.SearchAll(ctx, index, map[string]any{"query_string": map[string]any{"query": "process.name:sh"}}, SearchOptions{PageSize: 2}, func(h Hit) error {
+		seen[h.ID]++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != n || len(seen) != n {
+		t.Fatalf("SearchAll returned %d hits, %d distinct documents; want %d", got, len(seen), n)
+	}
+	for id, k := range seen {
+		if k != 1 {
+			t.Errorf("%s returned %d times", id, k)
+		}
+	}
+}

@@ -40,6 +40,31 @@ var SortFields = []any{
 	map[string]any{FieldID: map[string]any{"order": "asc", "unmapped_type": "keyword"}},
 }
 
+// foreignSortFields adds _id as the last tiebreaker, for indices holding
+// documents that rangehunt did not ingest (no rangehunt.id): without a
+// unique sort key, search_after skips hits that share a @timestamp at a
+// page boundary (_doc is not unique across shards). Sorting on _id loads
+// its fielddata, so it is used only when needed.
+var foreignSortFields = append(append([]any(nil), SortFields...),
+	map[string]any{"_id": map[string]any{"order": "asc"}})
+
+// sortFor returns the sort for a search of query over index: SortFields
+// when every matching document carries rangehunt.id, else
+// foreignSortFields.
+func (c *Client) sortFor(ctx context.Context, index string, query map[string]any) ([]any, error) {
+	n, err := c.Count(ctx, index, map[string]any{"bool": map[string]any{
+		"filter":   []any{query},
+		"must_not": []any{map[string]any{"exists": map[string]any{"field": FieldID}}},
+	}})
+	if err != nil {
+		return nil, err
+	}
+	if n > 0 {
+		return foreignSortFields, nil
+	}
+	return SortFields, nil
+}
+
 // SearchAll runs query (an OpenSearch query object such as
 // {"query_string":{...}}) over index (a name or pattern) and calls fn for
 // every hit, in sort order, using a point in time and search_after, so that
@@ -53,6 +78,10 @@ func (c *Client) SearchAll(ctx context.Context, index string, query map[string]a
 		opts.KeepAlive = 2 * time.Minute
 	}
 	keep := fmt.Sprintf("%ds", int(opts.KeepAlive.Seconds()))
+	sort, err := c.sortFor(ctx, index, query)
+	if err != nil {
+		return 0, fmt.Errorf("search %s: %w", index, err)
+	}
 	data, err := c.request(ctx, http.MethodPost, "/"+url.PathEscape(index)+"/_search/point_in_time", url.Values{"keep_alive": {keep}}, nil)
 	if err != nil {
 		return 0, fmt.Errorf("point in time on %s: %w", index, err)
@@ -77,7 +106,7 @@ func (c *Client) SearchAll(ctx context.Context, index string, query map[string]a
 			"size":             opts.PageSize,
 			"query":            query,
 			"pit":              map[string]any{"id": pitID, "keep_alive": keep},
-			"sort":             SortFields,
+			"sort":             sort,
 			"track_total_hits": false,
 		}
 		if after != nil {
