@@ -3,6 +3,7 @@ package opensearch
 import (
 	"context"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"time"
@@ -32,6 +33,9 @@ type HuntBackend struct {
 	KeywordFields []string
 	// PageSize is the number of hits per page (default 1000).
 	PageSize int
+	// Warn, when set, receives warnings about the indices searched (an
+	// index whose mapping rangehunt did not create).
+	Warn io.Writer
 	// Progress, when set, is told the hits pulled as the run goes.
 	Progress func(n int64)
 }
@@ -88,6 +92,15 @@ func (b *HuntBackend) Run(ctx context.Context, rules []*sigma.Rule, emit func(hu
 	st := hunt.Stats{Skipped: map[string]int64{}}
 	if b.Client == nil || b.Index == "" {
 		return st, fmt.Errorf("opensearch backend: no client or index")
+	}
+	if b.Warn != nil {
+		foreign, err := b.Client.ForeignIndices(ctx, b.Index)
+		if err != nil {
+			return st, err
+		}
+		for _, ix := range foreign {
+			fmt.Fprintf(b.Warn, "warning: index %s was not created by rangehunt: its own mapping decides case sensitivity, and rangehunt sends Sigma's case-insensitive values lower-cased (load events with \"rangehunt opensearch ingest\" for Sigma semantics)\n", ix)
+		}
 	}
 	// Events in range: what the file backend would have read.
 	var countQuery map[string]any

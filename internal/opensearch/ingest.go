@@ -342,7 +342,7 @@ func (in *Ingester) send(b *batch) {
 				return
 			}
 		}
-		data, err := in.c.request(in.ctx, http.MethodPost, "/"+url.PathEscape(in.opts.Index)+"/_bulk", bulkQuery, b.buf.Bytes())
+		data, err := in.c.request(in.ctx, http.MethodPost, "/"+indexPath(in.opts.Index)+"/_bulk", bulkQuery, b.buf.Bytes())
 		if err != nil {
 			in.abandon(b, err)
 			return

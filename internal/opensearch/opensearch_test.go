@@ -361,3 +361,26 @@ func TestSearchAllForeignDocumentsSharingTimestamps(t *testing.T) {
 		}
 	}
 }
+
+// TestForeignIndices tells indices created with rangehunt's mapping from
+// indices created by someone else.
+func TestForeignIndices(t *testing.T) {
+	c := testClient(t)
+	ours := testIndex(t, c) + "-ours"
+	theirs := testIndex(t, c) + "-theirs"
+	ctx := context.Background()
+	t.Cleanup(func() { _ = c.DeleteIndex(context.Background(), ours); _ = c.DeleteIndex(context.Background(), theirs) })
+	if _, err := c.EnsureIndex(ctx, ours); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.request(ctx, http.MethodPut, "/"+theirs, nil, []byte(`{"mappings":{"properties":{"process":{"properties":{"name":{"type":"keyword"}}}}}}`)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.ForeignIndices(ctx, ours+","+theirs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0] != theirs {
+		t.Errorf("ForeignIndices = %v, want [%s]", got, theirs)
+	}
+}

@@ -82,7 +82,7 @@ func (c *Client) SearchAll(ctx context.Context, index string, query map[string]a
 	if err != nil {
 		return 0, fmt.Errorf("search %s: %w", index, err)
 	}
-	data, err := c.request(ctx, http.MethodPost, "/"+url.PathEscape(index)+"/_search/point_in_time", url.Values{"keep_alive": {keep}}, nil)
+	data, err := c.request(ctx, http.MethodPost, "/"+indexPath(index)+"/_search/point_in_time", url.Values{"keep_alive": {keep}}, nil)
 	if err != nil {
 		return 0, fmt.Errorf("point in time on %s: %w", index, err)
 	}

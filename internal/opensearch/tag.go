@@ -184,7 +184,7 @@ func (c *Client) Tag(ctx context.Context, index string, updates []TagUpdate) (Ta
 		if len(sent) == 0 {
 			continue
 		}
-		data, err := c.request(ctx, http.MethodPost, "/"+url.PathEscape(index)+"/_bulk", bulkQuery, body.Bytes())
+		data, err := c.request(ctx, http.MethodPost, "/"+indexPath(index)+"/_bulk", bulkQuery, body.Bytes())
 		if err != nil {
 			return st, fmt.Errorf("tagging %d documents of %s: %w", len(sent), index, err)
 		}
@@ -285,7 +285,7 @@ func (c *Client) mget(ctx context.Context, index string, ids []string) (map[stri
 		return nil, err
 	}
 	q := url.Values{"_source_includes": {"tags,labels,threat.technique,threat.tactic"}, "realtime": {"true"}}
-	data, err := c.request(ctx, http.MethodPost, "/"+url.PathEscape(index)+"/_mget", q, body)
+	data, err := c.request(ctx, http.MethodPost, "/"+indexPath(index)+"/_mget", q, body)
 	if err != nil {
 		return nil, fmt.Errorf("reading current tags from %s: %w", index, err)
 	}
@@ -353,7 +353,7 @@ func (c *Client) resolveRefs(ctx context.Context, index string, updates []TagUpd
 		if err != nil {
 			return nil, 0, err
 		}
-		data, err := c.request(ctx, http.MethodPost, "/"+url.PathEscape(index)+"/_search", nil, body)
+		data, err := c.request(ctx, http.MethodPost, "/"+indexPath(index)+"/_search", nil, body)
 		if err != nil {
 			return nil, 0, fmt.Errorf("finding documents to tag in %s: %w", index, err)
 		}

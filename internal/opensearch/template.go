@@ -179,6 +179,10 @@ func allFields() []ecsfields.Field {
 	return all
 }
 
+// ManagedBy is the value of the index mapping's _meta.managed_by in the
+// indices rangehunt creates.
+const ManagedBy = "rangehunt"
+
 // Mappings returns the "mappings" object: every known field nested under
 // "properties", plus a dynamic template that maps any other string field
 // like a known keyword field (lower-cased, with ".cased").
@@ -206,6 +210,9 @@ func Mappings() map[string]any {
 	kw := keywordMapping()
 	kw["copy_to"] = FieldAll
 	return map[string]any{
+		// The marker the hunt backend looks for: an index without it has
+		// its own mapping, where keyword matching may be case-sensitive.
+		"_meta": map[string]any{"managed_by": ManagedBy},
 		// Unknown string fields are keywords like the known ones (never
 		// dates or numbers guessed from their text); unknown numbers and
 		// booleans keep their JSON type. All feed the catch-all field.
@@ -264,7 +271,7 @@ func Template(patterns []string) ([]byte, error) {
 		"index_patterns": patterns,
 		"priority":       200,
 		"template":       IndexBody(),
-		"_meta":          map[string]any{"description": "rangehunt minimal ECS mapping", "managed_by": "rangehunt"},
+		"_meta":          map[string]any{"description": "rangehunt minimal ECS mapping", "managed_by": ManagedBy},
 	}, "", "  ")
 }
 
@@ -292,7 +299,7 @@ func (c *Client) EnsureIndex(ctx context.Context, index string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	data, err := c.request(ctx, http.MethodPut, "/"+url.PathEscape(index), nil, body)
+	data, err := c.request(ctx, http.MethodPut, "/"+indexPath(index), nil, body)
 	if err != nil {
 		if strings.Contains(string(data), "resource_already_exists_exception") {
 			return false, nil
@@ -307,7 +314,7 @@ func (c *Client) DeleteIndex(ctx context.Context, index string) error {
 	if err := checkIndexName(index); err != nil {
 		return err
 	}
-	_, err := c.request(ctx, http.MethodDelete, "/"+url.PathEscape(index), nil, nil)
+	_, err := c.request(ctx, http.MethodDelete, "/"+indexPath(index), nil, nil)
 	if err != nil && !IsNotFound(err) {
 		return fmt.Errorf("delete index %s: %w", index, err)
 	}
@@ -316,7 +323,7 @@ func (c *Client) DeleteIndex(ctx context.Context, index string) error {
 
 // Refresh makes everything indexed so far visible to search.
 func (c *Client) Refresh(ctx context.Context, index string) error {
-	_, err := c.request(ctx, http.MethodPost, "/"+url.PathEscape(index)+"/_refresh", nil, nil)
+	_, err := c.request(ctx, http.MethodPost, "/"+indexPath(index)+"/_refresh", nil, nil)
 	if err != nil {
 		return fmt.Errorf("refresh %s: %w", index, err)
 	}
@@ -334,7 +341,7 @@ func (c *Client) Count(ctx context.Context, index string, query map[string]any) 
 		}
 		body = b
 	}
-	data, err := c.request(ctx, http.MethodPost, "/"+url.PathEscape(index)+"/_count", nil, body)
+	data, err := c.request(ctx, http.MethodPost, "/"+indexPath(index)+"/_count", nil, body)
 	if err != nil {
 		return 0, fmt.Errorf("count %s: %w", index, err)
 	}
@@ -359,4 +366,43 @@ func checkIndexName(name string) error {
 		return fmt.Errorf("index name %q: contains a character OpenSearch forbids or starts with -, _ or +", name)
 	}
 	return nil
+}
+
+// ForeignIndices returns, sorted, the indices matching pattern whose
+// mapping rangehunt did not create (no _meta.managed_by marker). Their
+// fields follow their own mapping: a plain keyword field matches case-
+// sensitively, while Sigma values are sent lower-cased for rangehunt's
+// lower-cased fields.
+func (c *Client) ForeignIndices(ctx context.Context, pattern string) ([]string, error) {
+	data, err := c.request(ctx, http.MethodGet, "/"+indexPath(pattern)+"/_mapping", nil, nil)
+	if err != nil {
+		return nil, fmt.Errorf("mapping of %s: %w", pattern, err)
+	}
+	var resp map[string]struct {
+		Mappings struct {
+			Meta map[string]any `json:"_meta"`
+		} `json:"mappings"`
+	}
+	if err := json.Unmarshal(data, &resp); err != nil {
+		return nil, fmt.Errorf("mapping of %s: decoding response: %w", pattern, err)
+	}
+	var out []string
+	for ix, m := range resp {
+		if m.Mappings.Meta["managed_by"] != ManagedBy {
+			out = append(out, ix)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// indexPath escapes an index name or a comma-separated list of names and
+// patterns for a URL path: each name is escaped, the commas are kept
+// (OpenSearch does not split an escaped %2C into several indices).
+func indexPath(index string) string {
+	parts := strings.Split(index, ",")
+	for i, p := range parts {
+		parts[i] = url.PathEscape(p)
+	}
+	return strings.Join(parts, ",")
 }

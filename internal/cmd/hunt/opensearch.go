@@ -43,7 +43,7 @@ func newOpenSearchBackend(o *Options) (hunt.Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &opensearch.HuntBackend{Client: c, Index: o.Index, Since: since, Until: until}
+	b := &opensearch.HuntBackend{Client: c, Index: o.Index, Since: since, Until: until, Warn: o.IO.ErrOut}
 	if o.Progress != nil {
 		p := o.Progress
 		b.Progress = func(n int64) { p.Add(n) }

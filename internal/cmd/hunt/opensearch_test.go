@@ -77,6 +77,9 @@ func TestHuntOpenSearchTag(t *testing.T) {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("run %d: stderr lacks %q:\n%s", run, want, errOut)
 		}
+		if strings.Contains(errOut, "was not created by rangehunt") {
+			t.Errorf("run %d: an index loaded by rangehunt is reported as foreign:\n%s", run, errOut)
+		}
 	}
 	if err := c.Refresh(ctx, index); err != nil {
 		t.Fatal(err)
