@@ -68,21 +68,12 @@ func (p *rePrinter) both(re *syntax.Regexp) {
 		}
 		p.post(subs[len(subs)-1])
 	case syntax.OpAlternate:
-		p.b.WriteByte('(')
-		for i, s := range re.Sub {
-			if i > 0 {
-				p.b.WriteByte('|')
-			}
-			p.branch(s, p.both)
-		}
-		p.b.WriteByte(')')
+		p.alternate(re.Sub, p.both)
 	case syntax.OpCapture:
 		p.b.WriteByte('(')
 		p.both(re.Sub[0])
 		p.b.WriteByte(')')
-	case syntax.OpBeginText, syntax.OpEndText:
-		p.b.WriteString(".*")
-	case syntax.OpBeginLine, syntax.OpEndLine:
+	case syntax.OpBeginText, syntax.OpEndText, syntax.OpBeginLine, syntax.OpEndLine:
 		p.b.WriteString(".*")
 	default:
 		p.b.WriteString(".*")
@@ -91,15 +82,23 @@ func (p *rePrinter) both(re *syntax.Regexp) {
 	}
 }
 
-// branch prints one alternative with print; an alternative that prints
-// nothing (an anchor that cancelled its ".*") becomes "()", because Lucene's
-// RegExp has no empty alternative: "(|.*\/)" matches nothing there.
-func (p *rePrinter) branch(re *syntax.Regexp, print func(*syntax.Regexp)) {
-	n := p.b.Len()
-	print(re)
-	if p.b.Len() == n {
-		p.b.WriteString("()")
+// alternate prints "(a|b|...)", each alternative with print. An
+// alternative that prints nothing (an anchor that cancelled its ".*")
+// becomes "()", because Lucene's RegExp has no empty alternative:
+// "(|.*\/)" matches nothing there.
+func (p *rePrinter) alternate(subs []*syntax.Regexp, print func(*syntax.Regexp)) {
+	p.b.WriteByte('(')
+	for i, s := range subs {
+		if i > 0 {
+			p.b.WriteByte('|')
+		}
+		n := p.b.Len()
+		print(s)
+		if p.b.Len() == n {
+			p.b.WriteString("()")
+		}
 	}
+	p.b.WriteByte(')')
 }
 
 // pre prints ".*" re, where a leading anchor cancels the ".*".
@@ -117,14 +116,7 @@ func (p *rePrinter) pre(re *syntax.Regexp) {
 			}
 		}
 	case syntax.OpAlternate:
-		p.b.WriteByte('(')
-		for i, s := range re.Sub {
-			if i > 0 {
-				p.b.WriteByte('|')
-			}
-			p.branch(s, p.pre)
-		}
-		p.b.WriteByte(')')
+		p.alternate(re.Sub, p.pre)
 	case syntax.OpCapture:
 		p.b.WriteByte('(')
 		p.pre(re.Sub[0])
@@ -150,14 +142,7 @@ func (p *rePrinter) post(re *syntax.Regexp) {
 			p.post(re.Sub[n-1])
 		}
 	case syntax.OpAlternate:
-		p.b.WriteByte('(')
-		for i, s := range re.Sub {
-			if i > 0 {
-				p.b.WriteByte('|')
-			}
-			p.branch(s, p.post)
-		}
-		p.b.WriteByte(')')
+		p.alternate(re.Sub, p.post)
 	case syntax.OpCapture:
 		p.b.WriteByte('(')
 		p.post(re.Sub[0])
