@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/rangehunt/rangehunt/internal/cmdutil"
-	"github.com/rangehunt/rangehunt/internal/iostreams"
+	"github.com/rangehunt/rangehunt/internal/testutil"
 )
 
 const ruleYAML = `title: Curl to shell
@@ -34,15 +34,7 @@ detection:
 
 func runCmd(t *testing.T, args ...string) (string, string, error) {
 	t.Helper()
-	ios, _, out, errOut := iostreams.Test()
-	cmd := NewCmd(&cmdutil.Factory{IOStreams: ios})
-	cmd.SetArgs(args)
-	cmd.SetOut(out)
-	cmd.SetErr(errOut)
-	cmd.SilenceUsage = true
-	cmd.SilenceErrors = true
-	err := cmd.Execute()
-	return out.String(), errOut.String(), err
+	return testutil.RunCommand(t, NewCmd, args...)
 }
 
 func TestHuntCommand(t *testing.T) {

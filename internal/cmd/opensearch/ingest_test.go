@@ -1,6 +1,8 @@
 package opensearch
 
 import (
+	"github.com/spf13/cobra"
+
 	"context"
 	"errors"
 	"os"
@@ -9,21 +11,13 @@ import (
 	"testing"
 
 	"github.com/rangehunt/rangehunt/internal/cmdutil"
-	"github.com/rangehunt/rangehunt/internal/iostreams"
 	"github.com/rangehunt/rangehunt/internal/opensearch/opensearchtest"
+	"github.com/rangehunt/rangehunt/internal/testutil"
 )
 
 func runIngest(t *testing.T, args ...string) (string, string, error) {
 	t.Helper()
-	ios, _, out, errOut := iostreams.Test()
-	cmd := NewCmdIngest(&cmdutil.Factory{IOStreams: ios}, nil)
-	cmd.SetArgs(args)
-	cmd.SetOut(out)
-	cmd.SetErr(errOut)
-	cmd.SilenceUsage = true
-	cmd.SilenceErrors = true
-	err := cmd.ExecuteContext(context.Background())
-	return out.String(), errOut.String(), err
+	return testutil.RunCommand(t, func(f *cmdutil.Factory) *cobra.Command { return NewCmdIngest(f, nil) }, args...)
 }
 
 func TestIngestFlags(t *testing.T) {

@@ -1,7 +1,6 @@
 package scenario
 
 import (
-	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -9,19 +8,13 @@ import (
 	"testing"
 
 	"github.com/rangehunt/rangehunt/internal/cmdutil"
-	"github.com/rangehunt/rangehunt/internal/iostreams"
 	"github.com/rangehunt/rangehunt/internal/scenario"
+	"github.com/rangehunt/rangehunt/internal/testutil"
 )
 
 func run(t *testing.T, args ...string) (string, string, error) {
 	t.Helper()
-	ios, _, out, errOut := iostreams.Test()
-	cmd := NewCmd(&cmdutil.Factory{IOStreams: ios})
-	cmd.SetArgs(args)
-	cmd.SetOut(&bytes.Buffer{})
-	cmd.SetErr(&bytes.Buffer{})
-	err := cmd.Execute()
-	return out.String(), errOut.String(), err
+	return testutil.RunCommand(t, NewCmd, args...)
 }
 
 func TestImportFlags(t *testing.T) {
